@@ -1,0 +1,149 @@
+"""What the bot remembers: pending sells and orders, as plain frozen dataclasses.
+
+The database layer returns these, never ORM rows; the service layer works only with these.
+Amounts are `Decimal`, times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class OrderState(StrEnum):
+    """An order's state in the log. The last three are final."""
+
+    SUBMITTING = "submitting"  # identifier stored; POST sent or about to be; outcome unknown
+    WAIT = "wait"  # Upbit has it, not yet final
+    WATCH = "watch"
+    DONE = "done"  # fully executed
+    CANCEL = "cancel"  # closed by Upbit; executed_volume > 0 means a partial fill
+    FAILED = "failed"  # refused by Upbit, or never created
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderState.DONE, OrderState.CANCEL, OrderState.FAILED)
+
+    @classmethod
+    def from_upbit(cls, state: str) -> OrderState:
+        if state == "prevented":
+            return cls.CANCEL
+        if state == "trade":
+            return cls.WAIT
+        return cls(state)
+
+
+class PendingStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"  # Confirm won; an order is (being) placed
+    CANCELLED = "cancelled"
+
+
+class ClaimOutcome(StrEnum):
+    """The answer to "may this press place the order?"; only CLAIMED may."""
+
+    CLAIMED = "claimed"
+    NOT_FOUND = "not_found"
+    NOT_OWNER = "not_owner"
+    EXPIRED = "expired"
+    ALREADY_CONFIRMED = "already_confirmed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPendingSell:
+    """A preview the user may confirm until ``expires_at``."""
+
+    id: str  # random token; travels in callback_data
+    user_id: int
+    chat_id: int
+    market: str
+    volume: Decimal
+    lang: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingSell:
+    id: str
+    user_id: int
+    chat_id: int
+    market: str
+    volume: Decimal
+    lang: str
+    created_at: datetime
+    expires_at: datetime
+    status: PendingStatus
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """What is written before ``POST /v1/orders`` is sent."""
+
+    identifier: str
+    pending_id: str | None
+    user_id: int
+    chat_id: int
+    lang: str
+    market: str
+    side: str
+    ord_type: str
+    requested_volume: Decimal
+    paper: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFill:
+    """Figures from Upbit to store on an order (all optional but the state)."""
+
+    state: OrderState
+    uuid: str | None = None
+    executed_volume: Decimal | None = None
+    avg_price: Decimal | None = None
+    gross_funds: Decimal | None = None
+    paid_fee: Decimal | None = None
+    raw_response: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One row of the order log."""
+
+    id: int
+    identifier: str
+    uuid: str | None
+    pending_id: str | None
+    user_id: int
+    chat_id: int
+    lang: str
+    market: str
+    side: str
+    ord_type: str
+    requested_volume: Decimal
+    state: OrderState
+    executed_volume: Decimal
+    avg_price: Decimal | None
+    gross_funds: Decimal | None
+    paid_fee: Decimal | None
+    paper: bool
+    last_error: str | None
+    raw_response: str | None
+    created_at: datetime
+    updated_at: datetime
+    announced_at: datetime | None
+
+    @property
+    def net_funds(self) -> Decimal | None:
+        if self.gross_funds is None:
+            return None
+        return self.gross_funds - (self.paid_fee or Decimal(0))
+
+    @property
+    def is_partial(self) -> bool:
+        return self.state is OrderState.CANCEL and self.executed_volume > 0

@@ -1,0 +1,113 @@
+"""The small interfaces the service layer talks through.
+
+The live Upbit client and the paper exchange both satisfy `Exchange`; the SQLAlchemy
+repository satisfies `OrderRepository`. Nothing in ``bot/services`` imports httpx,
+python-telegram-bot or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from bot.domain import (
+    ClaimOutcome,
+    NewOrder,
+    NewPendingSell,
+    OrderFill,
+    OrderRecord,
+    PendingSell,
+)
+from bot.upbit.models import (
+    Account,
+    ApiKey,
+    MarketInfo,
+    Order,
+    OrderChance,
+    Orderbook,
+    Ticker,
+)
+
+
+class Exchange(Protocol):
+    """What the bot needs from an exchange; raises `bot.upbit.errors.UpbitError`s."""
+
+    @property
+    def is_paper(self) -> bool: ...
+
+    async def accounts(self) -> list[Account]: ...
+
+    async def order_chance(self, market: str) -> OrderChance: ...
+
+    async def tickers(self, markets: Sequence[str]) -> list[Ticker]: ...
+
+    async def orderbooks(self, markets: Sequence[str]) -> list[Orderbook]: ...
+
+    async def markets(self) -> list[MarketInfo]: ...
+
+    async def sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
+        """POST a market sell. Never retried; ambiguity raises `OrderOutcomeUnknown`."""
+        ...
+
+    async def get_order(
+        self, *, uuid: str | None = None, identifier: str | None = None
+    ) -> Order: ...
+
+    async def api_keys(self) -> list[ApiKey]: ...
+
+
+class OrderRepository(Protocol):
+    """The order log and pending previews. Every method is one short transaction."""
+
+    async def create_pending(self, pending: NewPendingSell) -> PendingSell: ...
+
+    async def get_pending(self, pending_id: str) -> PendingSell | None: ...
+
+    async def set_pending_message(self, pending_id: str, message_id: int) -> None: ...
+
+    async def claim_pending(self, pending_id: str, user_id: int, now: datetime) -> ClaimOutcome:
+        """Atomically turn PENDING into CLAIMED for its owner before expiry; one winner."""
+        ...
+
+    async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
+        """PENDING → CANCELLED for its owner; False when it was no longer pending."""
+        ...
+
+    async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:
+        """Cancel every PENDING preview of a user; returns the ones cancelled."""
+        ...
+
+    async def record_submitting(self, order: NewOrder) -> OrderRecord:
+        """Insert the order row in state SUBMITTING; ``identifier`` is unique."""
+        ...
+
+    async def update_order(self, identifier: str, fill: OrderFill) -> OrderRecord:
+        """Store Upbit's answer (uuid, state, figures, raw JSON, error) on an order."""
+        ...
+
+    async def get_order(self, order_id: int) -> OrderRecord | None: ...
+
+    async def get_order_by_uuid(self, uuid: str) -> OrderRecord | None: ...
+
+    async def get_order_by_identifier(self, identifier: str) -> OrderRecord | None: ...
+
+    async def list_recent(self, user_id: int | None, limit: int) -> list[OrderRecord]:
+        """Newest first; every user's orders when ``user_id`` is None."""
+        ...
+
+    async def list_all(self) -> list[OrderRecord]:
+        """Oldest first, for the CSV export."""
+        ...
+
+    async def list_not_final(self) -> list[OrderRecord]: ...
+
+    async def list_final_unannounced(self) -> list[OrderRecord]: ...
+
+    async def claim_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+        """Claim the right to announce a final order; False if announced or leased by another
+        live claim. A claim older than ``lease`` may be taken over (its owner died)."""
+        ...
+
+    async def mark_announced(self, order_id: int, now: datetime) -> None: ...

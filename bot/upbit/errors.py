@@ -1,0 +1,202 @@
+"""Every way an Upbit call can fail, as one exception tree.
+
+::
+
+    UpbitError                      anything that went wrong talking to Upbit
+    ├── UpbitTransportError         no usable answer (connect failure, timeout, bad JSON)
+    │   └── OrderOutcomeUnknown     a POST /v1/orders was sent and its fate is unknown:
+    │                               look the order up by .identifier, never resend blindly
+    └── UpbitAPIError               Upbit answered with an error (.status, .name, .message)
+        ├── AuthError               401 family: bad JWT, hash, nonce, unknown key
+        │   ├── ExpiredKey          expired_access_key
+        │   ├── IPNotAllowed        no_authorization_ip
+        │   └── OutOfScope          the key lacks the permission
+        ├── OrderRejected           400: the order itself is not acceptable
+        │   ├── InsufficientFunds   insufficient_funds_*
+        │   ├── UnderMinTotal       under_min_total_*
+        │   ├── OverMaxTotal        over_max_total_* / over_krw_funds_*
+        │   └── InvalidVolume       invalid_volume_*
+        ├── InvalidRequest          400: validation_error, invalid_parameter, ...
+        │   └── MarketNotFound      notfoundmarket
+        ├── MarketOffline           403 market_offline (maintenance, not tradable)
+        ├── OrderNotFound           404 order_not_found
+        ├── RateLimited             429 (or 418: blocked for a while); .retry_after seconds
+        └── ServerError             5xx
+
+Each error carries Upbit's ``name`` and ``message`` as it came; callers branch on the
+class, never on the text. ``error_from_response`` is the one place that maps a response.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+
+class UpbitError(Exception):
+    """Base of every Upbit failure."""
+
+    def __init__(self, message: str, *, name: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+        self.status = status
+
+
+class UpbitTransportError(UpbitError):
+    """No usable answer. ``request_sent`` is False only when Upbit surely saw nothing."""
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message, name="transport_error")
+        self.request_sent = request_sent
+
+
+class OrderOutcomeUnknown(UpbitTransportError):
+    """POST /v1/orders may or may not have created an order: look it up by identifier."""
+
+    def __init__(self, message: str, *, identifier: str) -> None:
+        super().__init__(message, request_sent=True)
+        self.name = "outcome_unknown"
+        self.identifier = identifier
+
+
+class UpbitAPIError(UpbitError):
+    """Upbit answered ``{"error": {"name", "message"}}`` (or a plain-text error)."""
+
+
+class AuthError(UpbitAPIError):
+    """The request was not authenticated: key, signature, hash or nonce."""
+
+
+class ExpiredKey(AuthError):
+    """The API key has expired; a new key must be issued on upbit.com."""
+
+
+class IPNotAllowed(AuthError):
+    """This machine's IP is not on the key's allowlist."""
+
+
+class OutOfScope(AuthError):
+    """The key lacks the permission this call needs."""
+
+
+class OrderRejected(UpbitAPIError):
+    """Upbit refused to create the order; nothing was created."""
+
+
+class InsufficientFunds(OrderRejected):
+    """Not enough orderable balance."""
+
+
+class UnderMinTotal(OrderRejected):
+    """The order's value is below the market's minimum."""
+
+
+class OverMaxTotal(OrderRejected):
+    """The order's value is above the market's maximum."""
+
+
+class InvalidVolume(OrderRejected):
+    """The volume is not acceptable (precision, zero, too small)."""
+
+
+class InvalidRequest(UpbitAPIError):
+    """A parameter is missing or malformed."""
+
+
+class MarketNotFound(InvalidRequest):
+    """No such market."""
+
+
+class MarketOffline(UpbitAPIError):
+    """The market is under maintenance or not tradable right now."""
+
+
+class OrderNotFound(UpbitAPIError):
+    """No order with that uuid or identifier."""
+
+
+class RateLimited(UpbitAPIError):
+    """Too many requests (429), or blocked for a while after ignoring 429s (418)."""
+
+    def __init__(
+        self, message: str, *, name: str = "", status: int | None = None,
+        retry_after: Decimal | None = None,
+    ) -> None:
+        super().__init__(message, name=name, status=status)
+        self.retry_after = retry_after
+
+
+class ServerError(UpbitAPIError):
+    """Upbit failed (5xx)."""
+
+
+ERROR_BY_NAME: dict[str, type[UpbitAPIError]] = {
+    "jwt_verification": AuthError,
+    "invalid_query_payload": AuthError,
+    "nonce_used": AuthError,
+    "invalid_access_key": AuthError,
+    "no_authorization_token": AuthError,
+    "expired_access_key": ExpiredKey,
+    "no_authorization_ip": IPNotAllowed,
+    "no_authorization_i_p": IPNotAllowed,
+    "out_of_scope": OutOfScope,
+    "thirdparty_agreement_required": OutOfScope,
+    "insufficient_funds_ask": InsufficientFunds,
+    "insufficient_funds_bid": InsufficientFunds,
+    "under_min_total_ask": UnderMinTotal,
+    "under_min_total_bid": UnderMinTotal,
+    "under_min_total_market_ask": UnderMinTotal,
+    "over_max_total_market_ask": OverMaxTotal,
+    "over_krw_funds_ask": OverMaxTotal,
+    "over_krw_funds_bid": OverMaxTotal,
+    "invalid_volume_ask": InvalidVolume,
+    "invalid_volume_bid": InvalidVolume,
+    "invalid_funds_bid": InvalidVolume,
+    "create_ask_error": OrderRejected,
+    "create_bid_error": OrderRejected,
+    "invalid_price_ask": OrderRejected,
+    "invalid_price_bid": OrderRejected,
+    "invalid_time_in_force": OrderRejected,
+    "validation_error": InvalidRequest,
+    "invalid_parameter": InvalidRequest,
+    "notfoundmarket": MarketNotFound,
+    "market_offline": MarketOffline,
+    "order_not_found": OrderNotFound,
+}
+
+_BY_STATUS: dict[int, type[UpbitAPIError]] = {
+    401: AuthError,
+    403: OutOfScope,
+    404: OrderNotFound,
+    418: RateLimited,
+    429: RateLimited,
+}
+
+_SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|초)", re.IGNORECASE)
+
+
+def error_from_response(status: int, body: bytes | str) -> UpbitAPIError:
+    """Map an error answer to the most specific class; tolerates non-JSON bodies."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    name = ""
+    message = text.strip()[:500]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        name = str(data["error"].get("name", ""))
+        message = str(data["error"].get("message", "")) or message
+    cls: type[UpbitAPIError] = ERROR_BY_NAME.get(name) or _BY_STATUS.get(status) or (
+        ServerError if status >= 500 else InvalidRequest
+    )
+    if status in (418, 429):
+        cls = RateLimited
+    if cls is RateLimited:
+        match = _SECONDS.search(message)
+        retry = Decimal(match.group(1)) if match else None
+        return RateLimited(message or "rate limited", name=name or str(status), status=status,
+                           retry_after=retry)
+    return cls(message or f"HTTP {status}", name=name or str(status), status=status)
