@@ -25,8 +25,8 @@ from bot.upbit.models import (
     ApiKey,
     MarketInfo,
     Order,
-    OrderChance,
     Orderbook,
+    OrderChance,
     Ticker,
 )
 

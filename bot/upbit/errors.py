@@ -121,7 +121,11 @@ class RateLimited(UpbitAPIError):
     """Too many requests (429), or blocked for a while after ignoring 429s (418)."""
 
     def __init__(
-        self, message: str, *, name: str = "", status: int | None = None,
+        self,
+        message: str,
+        *,
+        name: str = "",
+        status: int | None = None,
         retry_after: Decimal | None = None,
     ) -> None:
         super().__init__(message, name=name, status=status)
@@ -189,14 +193,17 @@ def error_from_response(status: int, body: bytes | str) -> UpbitAPIError:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         name = str(data["error"].get("name", ""))
         message = str(data["error"].get("message", "")) or message
-    cls: type[UpbitAPIError] = ERROR_BY_NAME.get(name) or _BY_STATUS.get(status) or (
-        ServerError if status >= 500 else InvalidRequest
+    cls: type[UpbitAPIError] = (
+        ERROR_BY_NAME.get(name)
+        or _BY_STATUS.get(status)
+        or (ServerError if status >= 500 else InvalidRequest)
     )
     if status in (418, 429):
         cls = RateLimited
     if cls is RateLimited:
         match = _SECONDS.search(message)
         retry = Decimal(match.group(1)) if match else None
-        return RateLimited(message or "rate limited", name=name or str(status), status=status,
-                           retry_after=retry)
+        return RateLimited(
+            message or "rate limited", name=name or str(status), status=status, retry_after=retry
+        )
     return cls(message or f"HTTP {status}", name=name or str(status), status=status)

@@ -73,7 +73,9 @@ class MarketSide:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MarketSide:
-        return cls(currency=str(data["currency"]), min_total=dec(data.get("min_total"), Decimal(0)))
+        return cls(
+            currency=str(data["currency"]), min_total=dec(data.get("min_total"), Decimal(0))
+        )
 
 
 @dataclass(frozen=True, slots=True)
