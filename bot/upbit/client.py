@@ -1,0 +1,484 @@
+"""The live Upbit REST client.
+
+One `UpbitClient` owns one keep-alive `httpx.AsyncClient`. Every answer is parsed with
+``json.loads(..., parse_float=Decimal)`` into the frozen models of `bot.upbit.models`;
+every failure is an `bot.upbit.errors.UpbitError`.
+
+Retry policy
+------------
+* **Reads (GET)** are retried, at most ``max_read_retries`` times, on 429 (rate limited),
+  418 (blocked: we wait the block time Upbit states when it is parsable and at most
+  ``max_block_wait`` seconds, else we back off normally; a longer block is raised at once),
+  5xx and transport failures (connect errors, timeouts, dropped connections, unparsable
+  2xx bodies). The delay grows exponentially from ``backoff_base`` (0.2 s) with jitter and
+  is capped at ``backoff_cap``. Every attempt signs a new JWT, because nonces are single
+  use. Any other 4xx is raised at once: it would fail the same way again.
+* **Order creation (POST /v1/orders) is never retried.** Resending could sell twice. When
+  the request may have reached Upbit but no clear answer came back (read timeout, dropped
+  connection, protocol error, a 5xx answer, an unparsable 201), the client raises
+  `OrderOutcomeUnknown` carrying the ``identifier``: the caller must look the order up with
+  ``get_order(identifier=...)`` before doing anything else. Only a connect failure, where
+  nothing was sent, raises `UpbitTransportError(request_sent=False)`; Upbit's own refusals
+  (4xx) raise their mapped class, and nothing was created.
+* **Rate limits.** The ``Remaining-Req`` header is kept per group (`remaining`). When a
+  group's ``sec`` budget reached 0, the next call to that group first sleeps until the next
+  wall-clock second begins (at most one second).
+
+Secrets: the keys never appear in ``repr``, logs or exception messages; request headers
+(which carry the JWT) are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+
+import httpx
+
+from bot.upbit.auth import Params, make_token, wire_query
+from bot.upbit.errors import (
+    OrderOutcomeUnknown,
+    RateLimited,
+    ServerError,
+    UpbitError,
+    UpbitTransportError,
+    error_from_response,
+)
+from bot.upbit.models import (
+    Account,
+    ApiKey,
+    MarketInfo,
+    Order,
+    Orderbook,
+    OrderChance,
+    Ticker,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "RemainingReq", "UpbitClient"]
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+DEFAULT_BASE_URL: Final = "https://api.upbit.com"
+ORDER_PATH: Final = "/v1/orders"
+MAX_VOLUME_DECIMALS: Final = 8
+
+_REMAINING_GROUP = re.compile(r"group\s*=\s*([A-Za-z0-9_.\-]+)")
+_REMAINING_SEC = re.compile(r"\bsec\s*=\s*(\d+)")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_\-]+")
+
+# Rate-limit group of an endpoint before Upbit has told us (UPBIT.md §5); the header of
+# the first answer replaces the guess.
+_GROUP_GUESS: Final[Mapping[str, str]] = {
+    "/v1/market/all": "market",
+    "/v1/ticker": "ticker",
+    "/v1/orderbook": "orderbook",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RemainingReq:
+    """The last ``Remaining-Req`` value of one group; ``at`` is the wall-clock receipt."""
+
+    group: str
+    sec: int
+    at: float
+
+
+def parse_remaining_req(value: str, at: float) -> RemainingReq | None:
+    """Parse ``group=default; min=1800; sec=29`` (``min`` is deprecated and ignored)."""
+    group = _REMAINING_GROUP.search(value)
+    sec = _REMAINING_SEC.search(value)
+    if group is None or sec is None:
+        return None
+    return RemainingReq(group=group.group(1), sec=int(sec.group(1)), at=at)
+
+
+def format_volume(volume: Decimal) -> str:
+    """A positive volume with at most 8 decimals as a plain string (never ``1E-8``)."""
+    if not isinstance(volume, Decimal) or isinstance(volume, bool):
+        raise ValueError("volume must be a Decimal")
+    if not volume.is_finite() or volume <= 0:
+        raise ValueError("volume must be a positive, finite Decimal")
+    text = format(volume, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    decimals = len(text.partition(".")[2])
+    if decimals > MAX_VOLUME_DECIMALS:
+        raise ValueError(f"volume has {decimals} decimals; Upbit accepts at most 8")
+    return text
+
+
+def _check_identifier(identifier: str) -> None:
+    # Characters outside this set are hashed differently by some clients (UPBIT.md §1.4).
+    if not _IDENTIFIER.fullmatch(identifier):
+        raise ValueError("identifier must be non-empty and use only A-Z a-z 0-9 _ -")
+
+
+@asynccontextmanager
+async def map_transport_errors(
+    method: str, path: str, *, identifier: str | None = None
+) -> AsyncIterator[None]:
+    """The one place httpx exceptions become Upbit errors.
+
+    Nothing was sent when connecting failed (or no pooled connection became free); after
+    that, the server may have seen the request. With an ``identifier`` (an order POST) a
+    possibly-sent request becomes `OrderOutcomeUnknown`.
+    """
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise UpbitTransportError(
+            f"{method} {path}: could not connect ({type(exc).__name__})", request_sent=False
+        ) from exc
+    except httpx.HTTPError as exc:
+        message = f"{method} {path}: no answer after sending ({type(exc).__name__})"
+        if identifier is not None:
+            raise OrderOutcomeUnknown(message, identifier=identifier) from exc
+        raise UpbitTransportError(message, request_sent=True) from exc
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+class UpbitClient:
+    """Async client for Upbit's REST API (exchange and quotation endpoints).
+
+    Use as ``async with UpbitClient(access, secret) as upbit: ...`` or call `aclose`.
+    ``transport`` lets tests plug in an `httpx.MockTransport`; the backoff knobs exist so
+    tests stay fast.
+    """
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_read_retries: int = 3,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 5.0,
+        max_block_wait: float = 10.0,
+    ) -> None:
+        if not access_key or not secret_key:
+            raise ValueError("access_key and secret_key are required")
+        if max_read_retries < 0:
+            raise ValueError("max_read_retries must be >= 0")
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._base_url = base_url.rstrip("/")
+        self._max_read_retries = max_read_retries
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._max_block_wait = max_block_wait
+        self._remaining: dict[str, RemainingReq] = {}
+        self._group_of: dict[tuple[str, str], str] = {}
+        # No Origin header, ever: Upbit throttles browser-origin requests to 1 per 10 s.
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def is_paper(self) -> bool:
+        return False
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(access_key={self._access_key[:4]}***, "
+            f"secret_key=***, base_url={self._base_url!r})"
+        )
+
+    __str__ = __repr__
+
+    # -- rate-limit bookkeeping --------------------------------------------------------------
+
+    def remaining(self, group: str) -> int | None:
+        """Calls left in the current second for ``group``, per the last ``Remaining-Req``."""
+        value = self._remaining.get(group)
+        return None if value is None else value.sec
+
+    def _group(self, method: str, path: str) -> str:
+        known = self._group_of.get((method, path))
+        if known is not None:
+            return known
+        if method == "POST" and path == ORDER_PATH:
+            return "order"
+        return _GROUP_GUESS.get(path, "default")
+
+    async def _respect_remaining(self, group: str) -> None:
+        value = self._remaining.get(group)
+        if value is None or value.sec > 0:
+            return
+        now = time.time()
+        second = math.floor(value.at)
+        if math.floor(now) == second:
+            delay = second + 1 - now
+            logger.debug("rate-limit group %s exhausted; waiting %.3f s", group, delay)
+            await asyncio.sleep(delay)
+
+    def _record_remaining(self, method: str, path: str, response: httpx.Response) -> None:
+        header = response.headers.get("Remaining-Req")
+        if not header:
+            return
+        value = parse_remaining_req(header, time.time())
+        if value is not None:
+            self._remaining[value.group] = value
+            self._group_of[(method, path)] = value.group
+
+    # -- HTTP core ---------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None,
+        body: dict[str, str] | None,
+        signed: bool,
+        identifier: str | None = None,
+    ) -> httpx.Response:
+        """Sign (with a fresh nonce) and send one request; no retries here."""
+        await self._respect_remaining(self._group(method, path))
+        url = path
+        if params:
+            url = f"{path}?{wire_query(params)}"
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            # The body bytes and the hash come from the same dict, in the same order.
+            content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        if signed:
+            token = make_token(self._access_key, self._secret_key, body if body else params)
+            headers["Authorization"] = f"Bearer {token}"
+        async with map_transport_errors(method, path, identifier=identifier):
+            response = await self._http.request(method, url, content=content, headers=headers)
+        self._record_remaining(method, path, response)
+        logger.debug("Upbit %s %s -> %s", method, path, response.status_code)
+        return response
+
+    def _parse_ok(self, method: str, path: str, response: httpx.Response) -> Any:
+        try:
+            return _loads(response.text)
+        except ValueError as exc:
+            raise UpbitTransportError(
+                f"{method} {path}: HTTP {response.status_code} with a body that is not JSON"
+            ) from exc
+
+    def _retry_delay(self, attempt: int, error: UpbitError) -> float | None:
+        """Seconds to wait before retry number ``attempt`` (1-based); None: do not retry."""
+        if attempt > self._max_read_retries:
+            return None
+        if not isinstance(error, UpbitTransportError | RateLimited | ServerError):
+            return None  # any other 4xx would fail the same way again
+        backoff = min(self._backoff_cap, self._backoff_base * 2.0 ** (attempt - 1))
+        backoff *= random.uniform(0.5, 1.0)
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            block = float(error.retry_after)
+            if block > self._max_block_wait:
+                return None  # blocked for long: tell the caller instead of hanging
+            return max(block, backoff)
+        return backoff
+
+    async def _get(self, path: str, params: Params | None = None, *, signed: bool = True) -> Any:
+        """GET with the read retry policy (module docstring); returns parsed JSON."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._send("GET", path, params=params, body=None, signed=signed)
+                if response.status_code >= 300:
+                    raise error_from_response(response.status_code, response.content)
+                return self._parse_ok("GET", path, response)
+            except UpbitError as error:
+                attempt += 1
+                delay = self._retry_delay(attempt, error)
+                if delay is None:
+                    raise
+                logger.warning(
+                    "Upbit GET %s failed (%s %s); retry %d/%d in %.2f s",
+                    path,
+                    type(error).__name__,
+                    error.name,
+                    attempt,
+                    self._max_read_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _post_order(self, body: dict[str, str], identifier: str) -> Order:
+        """POST /v1/orders exactly once (module docstring)."""
+        response = await self._send(
+            "POST", ORDER_PATH, params=None, body=body, signed=True, identifier=identifier
+        )
+        status = response.status_code
+        if status >= 500:
+            raise OrderOutcomeUnknown(
+                f"POST {ORDER_PATH}: HTTP {status}; the order may exist", identifier=identifier
+            )
+        if status >= 300:
+            raise error_from_response(status, response.content)
+        try:
+            data = _loads(response.text)
+            return Order.from_json(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OrderOutcomeUnknown(
+                f"POST {ORDER_PATH}: HTTP {status} with an unreadable order; it likely exists",
+                identifier=identifier,
+            ) from exc
+
+    @staticmethod
+    def _parse_list(data: Any, what: str) -> list[Mapping[str, Any]]:
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise UpbitTransportError(f"unexpected {what} response: expected a list of objects")
+        return data
+
+    @staticmethod
+    def _parse_object(data: Any, what: str) -> Mapping[str, Any]:
+        if not isinstance(data, dict):
+            raise UpbitTransportError(f"unexpected {what} response: expected an object")
+        return data
+
+    @staticmethod
+    def _build(what: str, build: Callable[[Mapping[str, Any]], _T], data: Mapping[str, Any]) -> _T:
+        try:
+            return build(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UpbitTransportError(f"unexpected {what} response: {exc!r}") from exc
+
+    # -- exchange API --------------------------------------------------------------------------
+
+    async def accounts(self) -> list[Account]:
+        """``GET /v1/accounts``: balances of the key's pocket (KRW included)."""
+        rows = self._parse_list(await self._get("/v1/accounts"), "accounts")
+        return [self._build("accounts", Account.from_json, row) for row in rows]
+
+    async def order_chance(self, market: str) -> OrderChance:
+        """``GET /v1/orders/chance?market=``: fees, market rules and balances for one market."""
+        data = self._parse_object(
+            await self._get("/v1/orders/chance", {"market": market}), "orders/chance"
+        )
+        return self._build("orders/chance", OrderChance.from_json, data)
+
+    async def sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
+        """``POST /v1/orders`` market sell of ``volume``. Never retried (module docstring)."""
+        _check_identifier(identifier)
+        body = {
+            "market": market,
+            "side": "ask",
+            "ord_type": "market",
+            "volume": format_volume(volume),
+            "identifier": identifier,
+        }
+        return await self._post_order(body, identifier)
+
+    async def limit_sell(
+        self, market: str, volume: Decimal, price: Decimal, identifier: str
+    ) -> Order:
+        """``POST /v1/orders`` limit sell at ``price`` (must be on the tick). Never retried."""
+        _check_identifier(identifier)
+        if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+            raise ValueError("price must be a positive, finite Decimal")
+        body = {
+            "market": market,
+            "side": "ask",
+            "ord_type": "limit",
+            "volume": format_volume(volume),
+            "price": format(price, "f"),
+            "identifier": identifier,
+        }
+        return await self._post_order(body, identifier)
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        """``GET /v1/order`` by ``uuid`` or ``identifier`` (exactly one), with ``trades``."""
+        if (uuid is None) == (identifier is None):
+            raise ValueError("pass exactly one of uuid= or identifier=")
+        params = {"uuid": uuid} if uuid is not None else {"identifier": str(identifier)}
+        data = self._parse_object(await self._get("/v1/order", params), "order")
+        return self._build("order", Order.from_json, data)
+
+    async def orders_by_ids(
+        self,
+        *,
+        uuids: Sequence[str] | None = None,
+        identifiers: Sequence[str] | None = None,
+        market: str | None = None,
+    ) -> list[Order]:
+        """``GET /v1/orders/uuids`` by up to 100 ``uuids`` or ``identifiers`` (not both)."""
+        if (uuids is None) == (identifiers is None):
+            raise ValueError("pass exactly one of uuids= or identifiers=")
+        key = "uuids[]" if uuids is not None else "identifiers[]"
+        values = list(uuids if uuids is not None else identifiers or ())
+        if not values:
+            return []
+        if len(values) > 100:
+            raise ValueError("at most 100 ids per call")
+        params: dict[str, str | list[str]] = {}
+        if market is not None:
+            params["market"] = market
+        params[key] = [str(v) for v in values]
+        rows = self._parse_list(await self._get("/v1/orders/uuids", params), "orders/uuids")
+        return [self._build("orders/uuids", Order.from_json, row) for row in rows]
+
+    async def api_keys(self) -> list[ApiKey]:
+        """``GET /v1/api_keys``: the account's keys and their expiry (no permission needed)."""
+        rows = self._parse_list(await self._get("/v1/api_keys"), "api_keys")
+        return [self._build("api_keys", ApiKey.from_json, row) for row in rows]
+
+    # -- quotation API (unsigned) ----------------------------------------------------------------
+
+    async def tickers(self, markets: Sequence[str]) -> list[Ticker]:
+        """``GET /v1/ticker?markets=A,B``: one call for many markets."""
+        if not markets:
+            return []
+        data = await self._get("/v1/ticker", {"markets": ",".join(markets)}, signed=False)
+        rows = self._parse_list(data, "ticker")
+        return [self._build("ticker", Ticker.from_json, row) for row in rows]
+
+    async def orderbooks(self, markets: Sequence[str]) -> list[Orderbook]:
+        """``GET /v1/orderbook?markets=A,B``: best bids/asks, up to 30 levels."""
+        if not markets:
+            return []
+        data = await self._get("/v1/orderbook", {"markets": ",".join(markets)}, signed=False)
+        rows = self._parse_list(data, "orderbook")
+        return [self._build("orderbook", Orderbook.from_json, row) for row in rows]
+
+    async def markets(self) -> list[MarketInfo]:
+        """``GET /v1/market/all?is_details=true``: every market with its warning flag."""
+        data = await self._get("/v1/market/all", {"is_details": "true"}, signed=False)
+        rows = self._parse_list(data, "market/all")
+        return [self._build("market/all", MarketInfo.from_json, row) for row in rows]

@@ -1,0 +1,229 @@
+"""The private ``myOrder`` WebSocket: wake-up calls when the user's orders change.
+
+`MyOrderStream.events` runs ONE connection: it signs a fresh JWT (no ``query_hash``) for
+the upgrade request, subscribes to ``myOrder``, and yields `MyOrderEvent`s until the
+connection drops, which raises `UpbitTransportError`. Keep-alive uses WebSocket ping
+frames every ``ping_interval`` seconds, well inside Upbit's 120 s idle limit.
+
+`MyOrderStream.run` is the reconnect loop for callers that want one: capped exponential
+backoff (0.5 s → 30 s, reset after a successful connect), a new token every time, and a
+callback on each connected/disconnected transition. Events are hints only; final order
+figures always come from ``GET /v1/order`` (UPBIT.md §6.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+
+from bot.upbit.auth import make_token
+from bot.upbit.errors import AuthError, UpbitError, UpbitTransportError, error_from_response
+from bot.upbit.models import MyOrderEvent
+
+__all__ = ["DEFAULT_WS_URL", "MyOrderStream"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WS_URL = "wss://api.upbit.com/websocket/v1"
+
+EventCallback = Callable[[MyOrderEvent], Awaitable[None]]
+StateCallback = Callable[[bool], Awaitable[None]]
+
+
+class MyOrderStream:
+    """Subscription to the user's ``myOrder`` events on ``{ws_url}/private``."""
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        ws_url: str = DEFAULT_WS_URL,
+        *,
+        codes: Sequence[str] | None = None,
+        ping_interval: float = 30.0,
+        ping_timeout: float = 20.0,
+        open_timeout: float = 10.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
+        if not access_key or not secret_key:
+            raise ValueError("access_key and secret_key are required")
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._url = ws_url.rstrip("/") + "/private"
+        self._codes = [c.upper() for c in codes] if codes else None
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._open_timeout = open_timeout
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._connected = False
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(access_key={self._access_key[:4]}***, secret_key=***, "
+            f"url={self._url!r}, connected={self._connected})"
+        )
+
+    @property
+    def connected(self) -> bool:
+        """True while a subscribed connection is open."""
+        return self._connected
+
+    def subscription(self) -> list[dict[str, Any]]:
+        """The request frame: a new ticket, ``myOrder`` (all markets unless ``codes``)."""
+        order: dict[str, Any] = {"type": "myOrder"}
+        if self._codes:
+            order["codes"] = list(self._codes)
+        return [{"ticket": str(uuid.uuid4())}, order, {"format": "DEFAULT"}]
+
+    async def events(self) -> AsyncIterator[MyOrderEvent]:
+        """Yield events of one connection; raises `UpbitTransportError` when it ends."""
+        async with contextlib.aclosing(self._stream(None)) as stream:
+            async for event in stream:
+                yield event
+
+    async def _stream(
+        self, on_open: Callable[[], Awaitable[None]] | None
+    ) -> AsyncGenerator[MyOrderEvent, None]:
+        async with self._connect() as ws:
+            try:
+                await ws.send(json.dumps(self.subscription()))
+                self._connected = True
+                if on_open is not None:
+                    await on_open()
+                while True:
+                    try:
+                        raw = await ws.recv()
+                    except ConnectionClosed as exc:
+                        code = exc.rcvd.code if exc.rcvd else None
+                        raise UpbitTransportError(f"myOrder stream closed (code {code})") from exc
+                    event = self._decode(raw)
+                    if event is not None:
+                        yield event
+            except ConnectionClosed as exc:
+                raise UpbitTransportError("myOrder stream closed while subscribing") from exc
+            finally:
+                self._connected = False
+
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[ClientConnection]:
+        """Open a connection with a fresh token; connect failures become Upbit errors."""
+        token = make_token(self._access_key, self._secret_key)
+        try:
+            ws = await connect(
+                self._url,
+                additional_headers={"Authorization": f"Bearer {token}"},
+                ping_interval=self._ping_interval,
+                ping_timeout=self._ping_timeout,
+                open_timeout=self._open_timeout,
+            )
+        except InvalidStatus as exc:
+            response = exc.response
+            raise error_from_response(response.status_code, bytes(response.body or b"")) from exc
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            raise UpbitTransportError(
+                f"myOrder stream: could not connect ({type(exc).__name__})", request_sent=False
+            ) from exc
+        try:
+            yield ws
+        finally:
+            await ws.close()
+
+    @staticmethod
+    def _decode(raw: str | bytes) -> MyOrderEvent | None:
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            data = json.loads(text, parse_float=Decimal)
+        except ValueError:
+            logger.debug("ignoring a non-JSON WebSocket message")
+            return None
+        if not isinstance(data, dict):
+            return None
+        error = data.get("error")
+        if isinstance(error, dict):
+            name = str(error.get("name", ""))
+            message = str(error.get("message", "")) or name
+            if name == "INVALID_AUTH":
+                raise AuthError(message, name=name)
+            raise UpbitTransportError(f"myOrder stream error {name}: {message}")
+        if (data.get("type") or data.get("ty")) != "myOrder":
+            return None  # {"status": "UP"} keep-alive answers and other types
+        try:
+            return MyOrderEvent.from_json(data)
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring a malformed myOrder message")
+            return None
+
+    async def run(
+        self,
+        on_event: EventCallback,
+        on_state_change: StateCallback | None,
+        stop_event: asyncio.Event,
+    ) -> None:
+        """Stay subscribed until ``stop_event`` is set, reconnecting with capped backoff.
+
+        ``on_state_change(True)`` after each successful subscribe, ``(False)`` after each
+        drop. An exception from ``on_event`` is logged and does not end the stream.
+        """
+        delay = self._backoff_initial
+        while not stop_event.is_set():
+            opened = False
+
+            async def mark_open() -> None:
+                nonlocal opened
+                opened = True
+                await _notify(on_state_change, True)
+
+            session = asyncio.create_task(self._consume(mark_open, on_event))
+            stopper = asyncio.create_task(stop_event.wait())
+            try:
+                await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (session, stopper):
+                    task.cancel()
+                await asyncio.gather(session, stopper, return_exceptions=True)
+            if session.done() and not session.cancelled():
+                error = session.exception()
+                if error is not None and not isinstance(error, UpbitError):
+                    raise error
+                if error is not None:
+                    logger.warning("myOrder stream down: %s (%s)", type(error).__name__, error)
+            if opened:
+                await _notify(on_state_change, False)
+                delay = self._backoff_initial
+            if stop_event.is_set():
+                break
+            wait = delay * random.uniform(0.8, 1.0)
+            delay = min(self._backoff_max, delay * 2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop_event.wait(), timeout=wait)
+
+    async def _consume(
+        self, on_open: Callable[[], Awaitable[None]], on_event: EventCallback
+    ) -> None:
+        async with contextlib.aclosing(self._stream(on_open)) as stream:
+            async for event in stream:
+                try:
+                    await on_event(event)
+                except Exception:
+                    logger.exception("myOrder event handler failed")
+
+
+async def _notify(callback: StateCallback | None, connected: bool) -> None:
+    if callback is None:
+        return
+    try:
+        await callback(connected)
+    except Exception:
+        logger.exception("myOrder state callback failed")
