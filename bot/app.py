@@ -1,0 +1,207 @@
+"""Wiring: settings → exchange, order log, services → python-telegram-bot `Application`.
+
+Long-lived resources (HTTP client, database engine, fill watcher task) are opened in
+``post_init`` and closed in ``post_shutdown``. The fill watcher runs as its own task and
+does not depend on Telegram being reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.paper import SqlPaperBalances
+from bot.db.repository import SqlOrderRepository
+from bot.services.fills import FillWatcher, OrderEventSource
+from bot.services.history import HistoryService
+from bot.services.portfolio import PortfolioService
+from bot.services.ports import Exchange
+from bot.services.sell import SellService, utc_now
+from bot.telegram import access
+from bot.telegram.context import Services, install
+from bot.telegram.delivery import TelegramNotifier
+from bot.telegram.handlers import balance, common, history, sell
+from bot.telegram.i18n import CATALOGUES, t
+from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
+from bot.upbit.client import UpbitClient
+from bot.upbit.ws import MyOrderStream
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("balance", "sell", "cancel", "orders", "order", "status", "export", "help")
+HEARTBEAT_SECONDS = 15.0
+
+
+@dataclass
+class Runtime:
+    """Resources opened at start and closed at shutdown."""
+
+    closers: list[Any] = field(default_factory=list)
+    watcher_task: asyncio.Task[None] | None = None
+    watcher: FillWatcher | None = None
+
+
+def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSource | None]:
+    if settings.paper_trading:
+        from bot.paper import PaperExchange
+
+        paper = PaperExchange(
+            settings.upbit_api_url, SqlPaperBalances(sessions), settings.paper_balances
+        )
+        return paper, paper.events()
+    if settings.upbit_access_key is None or settings.upbit_secret_key is None:
+        raise SystemExit("UPBIT_ACCESS_KEY and UPBIT_SECRET_KEY are required for live trading")
+    access_key = settings.upbit_access_key.get_secret_value()
+    secret_key = settings.upbit_secret_key.get_secret_value()
+    client = UpbitClient(access_key, secret_key, base_url=settings.upbit_api_url)
+    stream = None
+    if settings.ws_enabled:
+        stream = MyOrderStream(access_key, secret_key, settings.upbit_ws_url)
+    return client, stream
+
+
+async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
+    for lang in CATALOGUES:
+        commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+
+
+def _touch(path: str) -> None:
+    Path(path).touch()
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    runtime = Runtime()
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        engine = create_engine(settings.database_url)
+        sessions = create_sessionmaker(engine)
+        repo = SqlOrderRepository(sessions)
+        exchange, events = _exchange(settings, sessions)
+        runtime.closers += [exchange, engine]
+        watcher = FillWatcher(
+            exchange,
+            repo,
+            TelegramNotifier(app.bot),
+            events=events,
+            poll_interval=settings.poll_interval_seconds,
+        )
+        sell_service = SellService(
+            exchange,
+            repo,
+            confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
+            on_order_placed=lambda _order: watcher.wake(),
+        )
+        access_key = (
+            settings.upbit_access_key.get_secret_value()
+            if settings.upbit_access_key and not settings.paper_trading
+            else None
+        )
+        install(
+            app,
+            Services(
+                sell=sell_service,
+                portfolio=PortfolioService(exchange),
+                history=HistoryService(exchange, repo, watcher, access_key=access_key),
+                watcher=watcher,
+                allowed_user_ids=settings.allowed_user_ids,
+                paper=settings.paper_trading,
+                clock=utc_now,
+            ),
+        )
+        runtime.watcher = watcher
+        runtime.watcher_task = asyncio.create_task(watcher.run(), name="fill-watcher")
+        if settings.heartbeat_file and app.job_queue is not None:
+            app.job_queue.run_repeating(
+                lambda _ctx: _heartbeat(settings.heartbeat_file),
+                HEARTBEAT_SECONDS,
+                first=0.0,
+                name="heartbeat",
+            )
+        try:
+            await _set_commands(app)
+        except Exception:
+            log.warning("could not set the command menu", exc_info=True)
+        log.info("bot started (%s mode)", "paper" if settings.paper_trading else "live")
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        if runtime.watcher is not None:
+            runtime.watcher.stop()
+        if runtime.watcher_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(runtime.watcher_task, 5)
+        for resource in runtime.closers:
+            close = getattr(resource, "aclose", None) or getattr(resource, "dispose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        log.info("bot stopped")
+
+    api = settings.telegram_api_url.rstrip("/")
+    app = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register_handlers(app)
+    return app
+
+
+async def _heartbeat(path: str) -> None:
+    await asyncio.to_thread(_touch, path)
+
+
+def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    # Order matters: the access gate (group -1) runs before every other handler.
+    app.add_handler(TypeHandler(Update, access.gate), group=-1)
+    only_new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler(["start", "help"], common.help_command, filters=only_new))
+    app.add_handler(CommandHandler("balance", balance.balance_command, filters=only_new))
+    app.add_handler(CommandHandler("sell", sell.sell_command, filters=only_new))
+    app.add_handler(CommandHandler("cancel", sell.cancel_command, filters=only_new))
+    app.add_handler(CommandHandler("orders", history.orders_command, filters=only_new))
+    app.add_handler(CommandHandler("order", history.order_command, filters=only_new))
+    app.add_handler(CommandHandler("export", history.export_command, filters=only_new))
+    app.add_handler(CommandHandler("status", history.status_command, filters=only_new))
+    app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
+    app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
+    app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
+    app.add_handler(CallbackQueryHandler(_forged_button))
+    app.add_handler(MessageHandler(filters.COMMAND & only_new, common.unknown_command))
+    app.add_error_handler(common.error_handler)
+
+
+async def _forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press whose callback_data we never sent: answer it and do nothing."""
+    if update.callback_query is not None:
+        log.warning(
+            "unknown callback_data refused user_id=%s",
+            update.effective_user.id if update.effective_user else None,
+        )
+        await update.callback_query.answer()

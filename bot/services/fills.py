@@ -1,0 +1,166 @@
+"""The fill watcher: follows every order that is not final, and announces each final one once.
+
+WebSocket ``myOrder`` events only wake the watcher; the figures always come from
+``GET /v1/order``. While the socket is down (or off) the watcher polls every
+``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
+event was lost. The database decides who announces (`claim_announcement`), so two
+watchers in two processes never both send, and a crash between sending and marking
+repeats at most that one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Protocol
+
+from bot.domain import OrderFill, OrderRecord, OrderState
+from bot.services.ports import Exchange, OrderRepository
+from bot.services.sell import Clock, order_fill, utc_now
+from bot.upbit.errors import OrderNotFound, UpbitError
+from bot.upbit.models import MyOrderEvent
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    async def announce(self, order: OrderRecord) -> None:
+        """Tell the user about a final order; raise if the message did not go out."""
+        ...
+
+
+class OrderEventSource(Protocol):
+    async def run(
+        self,
+        on_event: Callable[[MyOrderEvent], Awaitable[None]],
+        on_state_change: Callable[[bool], Awaitable[None]],
+        stop_event: asyncio.Event,
+    ) -> None: ...
+
+
+class FillWatcher:
+    def __init__(
+        self,
+        exchange: Exchange,
+        repo: OrderRepository,
+        notifier: Notifier,
+        *,
+        events: OrderEventSource | None = None,
+        poll_interval: float = 1.0,
+        safety_interval: float = 15.0,
+        unknown_grace: timedelta = timedelta(minutes=2),
+        announce_lease: timedelta = timedelta(seconds=60),
+        clock: Clock = utc_now,
+    ) -> None:
+        self._exchange = exchange
+        self._repo = repo
+        self._notifier = notifier
+        self._events = events
+        self._poll_interval = poll_interval
+        self._safety_interval = safety_interval
+        self._unknown_grace = unknown_grace
+        self._lease = announce_lease
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._ws_connected = False
+        self._watching = 0
+        self._sweep_lock = asyncio.Lock()
+
+    @property
+    def ws_enabled(self) -> bool:
+        return self._events is not None
+
+    @property
+    def ws_connected(self) -> bool:
+        return self._ws_connected
+
+    @property
+    def watching(self) -> int:
+        """Orders not final at the last sweep."""
+        return self._watching
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Sweep until `stop()`; never raises for exchange or Telegram trouble."""
+        ws_task = None
+        if self._events is not None:
+            ws_task = asyncio.create_task(
+                self._events.run(self._on_event, self._on_ws_state, self._stop)
+            )
+        try:
+            while not self._stop.is_set():
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("fill watcher sweep failed")
+                interval = self._safety_interval if self._ws_connected else self._poll_interval
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), interval)
+                self._wake.clear()
+        finally:
+            if ws_task is not None:
+                ws_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await ws_task
+
+    async def _on_event(self, event: MyOrderEvent) -> None:
+        log.debug("myOrder event uuid=%s state=%s", event.uuid, event.state)
+        self.wake()
+
+    async def _on_ws_state(self, connected: bool) -> None:
+        if connected != self._ws_connected:
+            log.info("order WebSocket %s", "connected" if connected else "down; polling")
+        self._ws_connected = connected
+        # Anything may have happened while the socket was down: look now.
+        self.wake()
+
+    async def sweep(self) -> None:
+        """One pass: refresh every order not final, then announce the final unannounced."""
+        async with self._sweep_lock:
+            open_orders = await self._repo.list_not_final()
+            self._watching = len(open_orders)
+            for record in open_orders:
+                await self._refresh(record)
+            for record in await self._repo.list_final_unannounced():
+                await self._announce(record)
+
+    async def _refresh(self, record: OrderRecord) -> None:
+        try:
+            if record.uuid is not None:
+                order = await self._exchange.get_order(uuid=record.uuid)
+            else:
+                order = await self._exchange.get_order(identifier=record.identifier)
+        except OrderNotFound:
+            if record.uuid is None and self._clock() - record.created_at > self._unknown_grace:
+                log.warning("order never created identifier=%s", record.identifier)
+                await self._repo.update_order(
+                    record.identifier,
+                    OrderFill(state=OrderState.FAILED, error="not_created: unknown to Upbit"),
+                )
+            return
+        except UpbitError as exc:
+            log.warning("order lookup failed identifier=%s: %s", record.identifier, exc.name)
+            return
+        await self._repo.update_order(record.identifier, order_fill(order))
+
+    async def _announce(self, record: OrderRecord) -> None:
+        if not await self._repo.claim_announcement(record.id, self._clock(), self._lease):
+            return
+        try:
+            await self._notifier.announce(record)
+        except Exception as exc:
+            log.warning("fill notice not delivered order=%s: %s", record.id, type(exc).__name__)
+            await self._repo.release_announcement(record.id)
+            return
+        await self._repo.mark_announced(record.id, self._clock())
+        log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)

@@ -1,0 +1,142 @@
+"""The order log as the user sees it: recent orders, one order refreshed, CSV, status."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+
+from bot import __version__
+from bot.domain import OrderRecord
+from bot.services.fills import FillWatcher
+from bot.services.ports import Exchange, OrderRepository
+from bot.services.sell import Clock, order_fill, utc_now
+from bot.upbit.errors import UpbitError
+
+log = logging.getLogger(__name__)
+
+KEY_EXPIRY_WARNING_DAYS = 30
+MAX_RECENT = 50
+
+CSV_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "uuid",
+    "identifier",
+    "market",
+    "side",
+    "ord_type",
+    "requested_volume",
+    "state",
+    "executed_volume",
+    "avg_price",
+    "gross_funds",
+    "paid_fee",
+    "net_funds",
+    "paper",
+    "user_id",
+    "chat_id",
+    "announced_at",
+    "last_error",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    version: str
+    paper: bool
+    upbit_reachable: bool
+    upbit_error: str | None
+    key_expires_at: datetime | None
+    key_days_left: int | None
+    key_expiry_warning: bool
+    watching: int
+    ws_enabled: bool
+    ws_connected: bool
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class HistoryService:
+    def __init__(
+        self,
+        exchange: Exchange,
+        repo: OrderRepository,
+        watcher: FillWatcher,
+        *,
+        access_key: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._exchange = exchange
+        self._repo = repo
+        self._watcher = watcher
+        self._access_key = access_key
+        self._clock = clock
+
+    async def recent(self, user_id: int, limit: int) -> list[OrderRecord]:
+        return await self._repo.list_recent(user_id, max(1, min(limit, MAX_RECENT)))
+
+    async def order(self, uuid: str, user_id: int) -> tuple[OrderRecord | None, bool]:
+        """The user's order by uuid, refreshed from the exchange; (record, refreshed)."""
+        record = await self._repo.get_order_by_uuid(uuid)
+        if record is None or record.user_id != user_id:
+            return None, False
+        try:
+            order = await self._exchange.get_order(uuid=uuid)
+        except UpbitError as exc:
+            log.warning("order refresh failed uuid=%s: %s", uuid, exc.name)
+            return record, False
+        return await self._repo.update_order(record.identifier, order_fill(order)), True
+
+    async def export_csv(self) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        names = {f.name for f in fields(OrderRecord)}
+        for record in await self._repo.list_all():
+            row = []
+            for column in CSV_COLUMNS:
+                value = getattr(record, column) if column in names else record.net_funds
+                row.append(_cell(value))
+            writer.writerow(row)
+        return buffer.getvalue().encode("utf-8")
+
+    async def status(self) -> StatusReport:
+        reachable, error, expires = True, None, None
+        try:
+            if self._exchange.is_paper:
+                await self._exchange.markets()
+            else:
+                keys = await self._exchange.api_keys()
+                mine = [k for k in keys if k.access_key == self._access_key] or keys
+                expires = min((k.expire_at for k in mine), default=None)
+        except UpbitError as exc:
+            reachable, error = False, exc.name or type(exc).__name__
+        days_left = None
+        if expires is not None:
+            days_left = (expires - self._clock()).days
+        return StatusReport(
+            version=__version__,
+            paper=self._exchange.is_paper,
+            upbit_reachable=reachable,
+            upbit_error=error,
+            key_expires_at=expires,
+            key_days_left=days_left,
+            key_expiry_warning=days_left is not None and days_left < KEY_EXPIRY_WARNING_DAYS,
+            watching=len(await self._repo.list_not_final()),
+            ws_enabled=self._watcher.ws_enabled,
+            ws_connected=self._watcher.ws_connected,
+        )

@@ -1,0 +1,444 @@
+"""The sell flow: request → preview → confirm → one market sell order → recorded.
+
+Knows nothing of Telegram. The rules that keep money safe live here:
+
+* a preview is a PENDING row; Confirm claims it in one conditional UPDATE (one winner);
+* the balance is checked again after the claim and before anything is sent;
+* the order row with its fresh ``identifier`` is committed BEFORE ``POST /v1/orders``;
+* the POST is sent once; when its outcome is unknown the order is looked up by
+  identifier, never re-sent, and left SUBMITTING for the fill watcher if still unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from bot.domain import (
+    ClaimOutcome,
+    NewOrder,
+    NewPendingSell,
+    OrderFill,
+    OrderRecord,
+    OrderState,
+    PendingSell,
+    PendingStatus,
+)
+from bot.services.amounts import (
+    HUNDRED,
+    AmountKind,
+    SellRequest,
+    parse_sell_args,
+    round_volume,
+    volume_for_net,
+    volume_for_percent,
+    walk_bids,
+)
+from bot.services.errors import ExchangeUnavailable, SellRefused
+from bot.services.ports import Exchange, OrderRepository
+from bot.upbit.errors import (
+    AuthError,
+    ExpiredKey,
+    InsufficientFunds,
+    InvalidRequest,
+    InvalidVolume,
+    IPNotAllowed,
+    MarketNotFound,
+    MarketOffline,
+    OrderNotFound,
+    OrderRejected,
+    OutOfScope,
+    OverMaxTotal,
+    RateLimited,
+    UnderMinTotal,
+    UpbitAPIError,
+    UpbitError,
+    UpbitTransportError,
+)
+from bot.upbit.models import Order, Orderbook, OrderChance
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SellPreview:
+    pending_id: str
+    market: str
+    currency: str
+    quote_currency: str
+    volume: Decimal
+    available: Decimal
+    share_percent: Decimal  # of the available balance
+    best_bid: Decimal
+    est_avg_price: Decimal
+    est_gross: Decimal
+    fee_rate: Decimal
+    est_fee: Decimal
+    est_net: Decimal
+    price_impact_percent: Decimal  # how far the average lands below the best bid
+    expires_at: datetime
+    paper: bool
+
+
+class ConfirmStatus(StrEnum):
+    PLACED = "placed"  # Upbit has the order (uuid known)
+    FAILED = "failed"  # Upbit refused it; nothing was created
+    UNKNOWN = "unknown"  # sent, fate not yet known; the watcher keeps looking
+    REFUSED = "refused"  # not sent at all (not the owner, expired, balance changed, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmResult:
+    status: ConfirmStatus
+    order: OrderRecord | None = None
+    reason: str = ""  # catalogue code for FAILED / REFUSED / UNKNOWN
+    params: Mapping[str, Any] | None = None
+
+
+# Upbit refusals → catalogue codes; the first matching class wins.
+_ORDER_ERROR_CODES: tuple[tuple[type[UpbitAPIError], str], ...] = (
+    (InsufficientFunds, "err_insufficient_funds"),
+    (UnderMinTotal, "err_under_min_total"),
+    (OverMaxTotal, "err_over_max_total"),
+    (InvalidVolume, "err_invalid_volume"),
+    (IPNotAllowed, "err_ip_not_allowed"),
+    (ExpiredKey, "err_key_expired"),
+    (OutOfScope, "err_out_of_scope"),
+    (AuthError, "err_auth"),
+    (RateLimited, "err_rate_limited"),
+    (MarketOffline, "err_market_offline"),
+    (MarketNotFound, "market_unknown"),
+    (OrderRejected, "err_order_rejected"),
+)
+
+
+def error_code(exc: UpbitError) -> str:
+    for cls, code in _ORDER_ERROR_CODES:
+        if isinstance(exc, cls):
+            return code
+    return "err_exchange"
+
+
+def exchange_unavailable(exc: UpbitError) -> ExchangeUnavailable:
+    return ExchangeUnavailable(error_code(exc), name=exc.name)
+
+
+def order_fill(order: Order) -> OrderFill:
+    """What the log stores of an order Upbit reported."""
+    return OrderFill(
+        state=OrderState.from_upbit(order.state),
+        uuid=order.uuid,
+        executed_volume=order.executed_volume,
+        avg_price=order.avg_price,
+        gross_funds=order.gross_funds if order.trades else None,
+        paid_fee=order.paid_fee,
+        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
+    )
+
+
+class SellService:
+    def __init__(
+        self,
+        exchange: Exchange,
+        repo: OrderRepository,
+        *,
+        confirm_timeout: timedelta,
+        clock: Clock = utc_now,
+        lookup_delays: tuple[float, ...] = (0.3, 1.0, 2.0),
+        on_order_placed: Callable[[OrderRecord], None] | None = None,
+    ) -> None:
+        self._exchange = exchange
+        self._repo = repo
+        self._confirm_timeout = confirm_timeout
+        self._clock = clock
+        self._lookup_delays = lookup_delays
+        self._on_order_placed = on_order_placed
+
+    @property
+    def paper(self) -> bool:
+        return self._exchange.is_paper
+
+    # -- preview ---------------------------------------------------------------------------
+
+    async def preview(
+        self, args: list[str], *, user_id: int, chat_id: int, lang: str
+    ) -> SellPreview:
+        """Check a ``/sell`` request against the account and the book; store it as PENDING."""
+        request = parse_sell_args(args)
+        market, chance, book = await self._market_data(request)
+        volume, available = self._volume(request, chance, book)
+        preview = self._price(request, market, chance, book, volume, available)
+        now = self._clock()
+        pending = await self._repo.create_pending(
+            NewPendingSell(
+                id=secrets.token_urlsafe(12),
+                user_id=user_id,
+                chat_id=chat_id,
+                market=market,
+                volume=volume,
+                lang=lang,
+                created_at=now,
+                expires_at=now + self._confirm_timeout,
+            )
+        )
+        return SellPreview(
+            pending_id=pending.id, expires_at=pending.expires_at, paper=self.paper, **preview
+        )
+
+    async def _market_data(self, request: SellRequest) -> tuple[str, OrderChance, Orderbook]:
+        guess = request.market or f"KRW-{request.currency}"
+        try:
+            if request.market is None:
+                # Ask for the usual KRW market while the accounts say which market it is.
+                accounts, chance, books = await asyncio.gather(
+                    self._exchange.accounts(),
+                    self._chance(guess),
+                    self._exchange.orderbooks([guess]),
+                    return_exceptions=True,
+                )
+                if isinstance(accounts, BaseException):
+                    raise accounts
+                held = next((a for a in accounts if a.currency == request.currency), None)
+                if held is None or held.balance + held.locked <= 0:
+                    raise SellRefused("not_held", currency=request.currency)
+                if held.market != guess:
+                    guess = held.market
+                    chance, books = await asyncio.gather(
+                        self._chance(guess),
+                        self._exchange.orderbooks([guess]),
+                        return_exceptions=True,
+                    )
+            else:
+                chance, books = await asyncio.gather(
+                    self._chance(guess),
+                    self._exchange.orderbooks([guess]),
+                    return_exceptions=True,
+                )
+            if isinstance(chance, BaseException):
+                raise chance
+            if isinstance(books, BaseException):
+                raise books
+        except SellRefused:
+            raise
+        except (MarketNotFound, InvalidRequest) as exc:
+            raise SellRefused("market_unknown", market=guess) from exc
+        except UpbitAPIError as exc:
+            if exc.status == 404:  # quotation API: unknown market code
+                raise SellRefused("market_unknown", market=guess) from exc
+            raise exchange_unavailable(exc) from exc
+        except UpbitError as exc:
+            raise exchange_unavailable(exc) from exc
+        if not books:
+            raise SellRefused("market_unknown", market=guess)
+        return guess, chance, books[0]
+
+    async def _chance(self, market: str) -> OrderChance:
+        return await self._exchange.order_chance(market)
+
+    @staticmethod
+    def _volume(
+        request: SellRequest, chance: OrderChance, book: Orderbook
+    ) -> tuple[Decimal, Decimal]:
+        rules = chance.market
+        if rules.state != "active":
+            raise SellRefused("market_inactive", market=rules.id)
+        if "market" not in rules.ask_types:
+            raise SellRefused("no_market_sell", market=rules.id)
+        available = chance.ask_account.balance
+        if available <= 0:
+            raise SellRefused("not_held", currency=request.currency)
+        if request.kind is AmountKind.PERCENT:
+            volume = volume_for_percent(available, request.value)
+        elif request.kind is AmountKind.QUANTITY:
+            volume = round_volume(request.value)
+        else:
+            if request.quote_currency != rules.bid.currency:
+                raise SellRefused(
+                    "quote_mismatch", quote=request.quote_currency, expected=rules.bid.currency
+                )
+            volume = volume_for_net(book.units, request.value, chance.ask_fee)
+        if volume <= 0:
+            raise SellRefused("volume_zero", currency=request.currency)
+        if volume > available:
+            raise SellRefused(
+                "over_balance", volume=volume, available=available, currency=request.currency
+            )
+        return volume, available
+
+    def _price(
+        self,
+        request: SellRequest,
+        market: str,
+        chance: OrderChance,
+        book: Orderbook,
+        volume: Decimal,
+        available: Decimal,
+    ) -> dict[str, Any]:
+        rules = chance.market
+        quote = rules.bid.currency
+        best_bid = book.best_bid
+        if best_bid is None:
+            raise SellRefused("book_too_thin", market=market)
+        walk = walk_bids(book.units, volume)
+        if not walk.filled:
+            raise SellRefused("book_too_thin", market=market)
+        # Upbit values a market sell at volume × best bid for its minimum and maximum.
+        order_value = volume * best_bid
+        if order_value < rules.ask.min_total:
+            raise SellRefused(
+                "below_min_total", value=order_value, min_total=rules.ask.min_total, quote=quote
+            )
+        if rules.max_total is not None and order_value > rules.max_total:
+            raise SellRefused(
+                "above_max_total", value=order_value, max_total=rules.max_total, quote=quote
+            )
+        avg = walk.avg_price or best_bid
+        fee = walk.gross * chance.ask_fee
+        return {
+            "market": market,
+            "currency": request.currency,
+            "quote_currency": quote,
+            "volume": volume,
+            "available": available,
+            "share_percent": volume / available * HUNDRED,
+            "best_bid": best_bid,
+            "est_avg_price": avg,
+            "est_gross": walk.gross,
+            "fee_rate": chance.ask_fee,
+            "est_fee": fee,
+            "est_net": walk.gross - fee,
+            "price_impact_percent": (best_bid - avg) / best_bid * HUNDRED,
+        }
+
+    # -- confirm / cancel ----------------------------------------------------------------
+
+    async def cancel(self, pending_id: str, user_id: int) -> bool:
+        return await self._repo.cancel_pending(pending_id, user_id)
+
+    async def cancel_all(self, user_id: int) -> list[PendingSell]:
+        return await self._repo.cancel_pending_for_user(user_id)
+
+    async def set_message(self, pending_id: str, message_id: int) -> None:
+        await self._repo.set_pending_message(pending_id, message_id)
+
+    async def expire(self, pending_id: str, now: datetime) -> PendingSell | None:
+        """Cancel a preview whose time is up; the preview if this call cancelled it."""
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None or pending.status is not PendingStatus.PENDING:
+            return None
+        if pending.expires_at > now:
+            return None
+        if await self._repo.cancel_pending(pending_id, pending.user_id):
+            return pending
+        return None
+
+    async def confirm(self, pending_id: str, user_id: int) -> ConfirmResult:
+        """Place the order of a preview; at most one order per preview, ever."""
+        outcome = await self._repo.claim_pending(pending_id, user_id, self._clock())
+        if outcome is not ClaimOutcome.CLAIMED:
+            return ConfirmResult(ConfirmStatus.REFUSED, reason=f"claim_{outcome.value}")
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None:  # pragma: no cover - claimed rows are never deleted
+            return ConfirmResult(ConfirmStatus.REFUSED, reason="claim_not_found")
+
+        try:
+            chance = await self._exchange.order_chance(pending.market)
+        except UpbitError as exc:
+            return ConfirmResult(ConfirmStatus.REFUSED, reason=error_code(exc))
+        if chance.ask_account.balance < pending.volume:
+            return ConfirmResult(
+                ConfirmStatus.REFUSED,
+                reason="balance_changed",
+                params={
+                    "available": chance.ask_account.balance,
+                    "volume": pending.volume,
+                    "currency": chance.ask_account.currency,
+                },
+            )
+
+        record = await self._repo.record_submitting(
+            NewOrder(
+                identifier=f"usb-{uuid.uuid4().hex}",
+                pending_id=pending.id,
+                user_id=pending.user_id,
+                chat_id=pending.chat_id,
+                lang=pending.lang,
+                market=pending.market,
+                side="ask",
+                ord_type="market",
+                requested_volume=pending.volume,
+                paper=self.paper,
+                created_at=self._clock(),
+            )
+        )
+        log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
+        try:
+            order = await self._exchange.sell_market(
+                record.market, record.requested_volume, record.identifier
+            )
+        except UpbitAPIError as exc:
+            if exc.status is not None and exc.status >= 500:
+                return await self._resolve_unknown(record, exc)
+            code = error_code(exc)
+            failed = await self._repo.update_order(
+                record.identifier,
+                OrderFill(state=OrderState.FAILED, error=f"{exc.name}: {exc.message}"[:500]),
+            )
+            log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
+            await self._told_in_reply(failed)
+            return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason=code)
+        except UpbitTransportError as exc:
+            return await self._resolve_unknown(record, exc)
+        return self._placed(await self._repo.update_order(record.identifier, order_fill(order)))
+
+    async def _told_in_reply(self, record: OrderRecord) -> None:
+        """A refusal is announced by the reply to Confirm; the watcher must not repeat it."""
+        now = self._clock()
+        if await self._repo.claim_announcement(record.id, now, timedelta(seconds=60)):
+            await self._repo.mark_announced(record.id, now)
+
+    def _placed(self, record: OrderRecord) -> ConfirmResult:
+        log.info("order placed uuid=%s identifier=%s", record.uuid, record.identifier)
+        if self._on_order_placed is not None:
+            self._on_order_placed(record)
+        return ConfirmResult(ConfirmStatus.PLACED, order=record)
+
+    async def _resolve_unknown(self, record: OrderRecord, cause: UpbitError) -> ConfirmResult:
+        """The POST may have created an order: ask Upbit by identifier, never re-send."""
+        log.warning(
+            "order outcome unknown identifier=%s cause=%s", record.identifier, type(cause).__name__
+        )
+        for delay in self._lookup_delays:
+            await asyncio.sleep(delay)
+            try:
+                order = await self._exchange.get_order(identifier=record.identifier)
+            except UpbitError:  # not found yet, or Upbit busy: ask again
+                continue
+            return self._placed(
+                await self._repo.update_order(record.identifier, order_fill(order))
+            )
+        if isinstance(cause, UpbitTransportError) and not cause.request_sent:
+            failed = await self._repo.update_order(
+                record.identifier,
+                OrderFill(state=OrderState.FAILED, error=f"not_sent: {type(cause).__name__}"),
+            )
+            await self._told_in_reply(failed)
+            return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason="err_not_sent")
+        # Still unknown: stays SUBMITTING; the fill watcher keeps asking and tells the user.
+        current = await self._repo.get_order_by_identifier(record.identifier)
+        return ConfirmResult(ConfirmStatus.UNKNOWN, order=current or record, reason="unknown")

@@ -1,0 +1,40 @@
+"""What the handlers reach through ``context.bot_data``: the services, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram.ext import Application, ContextTypes
+
+from bot.services.fills import FillWatcher
+from bot.services.history import HistoryService
+from bot.services.portfolio import PortfolioService
+from bot.services.sell import Clock, SellService
+
+SERVICES_KEY = "services"
+
+
+@dataclass(slots=True)
+class Services:
+    sell: SellService
+    portfolio: PortfolioService
+    history: HistoryService
+    watcher: FillWatcher
+    allowed_user_ids: frozenset[int]
+    paper: bool
+    clock: Clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found = context.bot_data.get(SERVICES_KEY)
+    if not isinstance(found, Services):  # pragma: no cover - wiring error
+        raise RuntimeError("services are not set up")
+    return found
+
+
+def install(app: Application, svc: Services) -> None:  # type: ignore[type-arg]
+    app.bot_data[SERVICES_KEY] = svc

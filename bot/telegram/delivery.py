@@ -1,0 +1,121 @@
+"""Getting messages to the user: HTML, paper tag, split at 4096, retried on network trouble.
+
+`RetryAfter` (flood control) is handled by PTB's `AIORateLimiter` (configured with
+retries in `bot.app`); here we retry network errors and time-outs. A time-out may hide a
+delivered message, so a retried notice can at worst arrive twice — never be lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.domain import OrderRecord
+from bot.telegram import render
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SEND_ATTEMPTS = 4
+FIRST_BACKOFF = 0.5
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], attempts: int = SEND_ATTEMPTS) -> T:
+    delay = FIRST_BACKOFF
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if attempt == attempts:
+                raise
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            await asyncio.sleep(seconds + 0.1)
+        except (BadRequest, Forbidden):
+            raise
+        except NetworkError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def send_html(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    *,
+    lang: str,
+    paper: bool,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Send ``text`` (split if long); the keyboard goes on the last part."""
+    chunks = render.split_message(render.with_paper_tag(text, lang, paper))
+    sent: Message | None = None
+    for index, chunk in enumerate(chunks):
+        markup = reply_markup if index == len(chunks) - 1 else None
+
+        async def call(
+            chunk: str = chunk, markup: InlineKeyboardMarkup | None = markup
+        ) -> Message:
+            return await bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+
+        sent = await with_retries(call)
+    if sent is None:  # pragma: no cover - split_message always yields a chunk
+        raise RuntimeError("nothing to send")
+    return sent
+
+
+async def edit_html(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    *,
+    lang: str,
+    paper: bool,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit a message in place; no keyboard unless given (so buttons disappear)."""
+    body = render.split_message(render.with_paper_tag(text, lang, paper))[0]
+
+    async def call() -> object:
+        return await bot.edit_message_text(
+            body,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=reply_markup,
+            disable_web_page_preview=True,
+        )
+
+    try:
+        await with_retries(call)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+class TelegramNotifier:
+    """Announces final orders to the chat they came from (the fill watcher's `Notifier`)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def announce(self, order: OrderRecord) -> None:
+        text = render.fill_notice(order.lang, order)
+        await send_html(self._bot, order.chat_id, text, lang=order.lang, paper=order.paper)

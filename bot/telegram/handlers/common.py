@@ -1,0 +1,50 @@
+"""/start, /help, unknown commands and the error handler."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.telegram.context import services
+from bot.telegram.delivery import send_html
+from bot.telegram.i18n import lang_of, t
+
+log = logging.getLogger(__name__)
+
+
+def user_lang(update: Update) -> str:
+    user = update.effective_user
+    return lang_of(user.language_code if user else None)
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await send_html(
+        context.bot, chat.id, text, lang=user_lang(update), paper=services(context).paper
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot does, each command with an example."""
+    await reply(update, context, t(user_lang(update), "help"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, context, t(user_lang(update), "unknown_command"))
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log first; tell the user only that something went wrong (no details that could leak)."""
+    log.error("handler failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await reply(update, context, t(user_lang(update), "error_generic"))
+    except Exception:
+        log.warning("could not tell the user about an error", exc_info=True)

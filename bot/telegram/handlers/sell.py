@@ -1,0 +1,195 @@
+"""/sell, /cancel, quick-sell buttons and the Confirm / Cancel buttons. Thin: the rules
+live in `bot.services.sell`."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ContextTypes
+
+from bot.services.errors import ServiceError
+from bot.services.sell import ConfirmStatus
+from bot.telegram import render
+from bot.telegram.context import Services, services
+from bot.telegram.delivery import edit_html, send_html
+from bot.telegram.handlers.common import reply, user_lang
+from bot.telegram.i18n import t
+from bot.telegram.keyboards import CONFIRM_PATTERN, parse_pending, parse_quick, preview_keyboard
+
+log = logging.getLogger(__name__)
+
+
+async def _open_preview(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
+) -> None:
+    svc = services(context)
+    lang = user_lang(update)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    try:
+        preview = await svc.sell.preview(args, user_id=user.id, chat_id=chat.id, lang=lang)
+    except ServiceError as exc:
+        await reply(update, context, render.refusal(lang, exc))
+        return
+    message = await send_html(
+        context.bot,
+        chat.id,
+        render.preview(lang, preview, svc.now()),
+        lang=lang,
+        paper=svc.paper,
+        reply_markup=preview_keyboard(lang, preview.pending_id),
+    )
+    await svc.sell.set_message(preview.pending_id, message.message_id)
+    if context.job_queue is not None:
+        context.job_queue.run_once(
+            _expire,
+            when=preview.expires_at,
+            data=preview.pending_id,
+            name=f"expire:{preview.pending_id}",
+        )
+
+
+async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _open_preview(update, context, list(context.args or []))
+
+
+async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    quick = parse_quick(query.data)
+    if quick is None:
+        return
+    await _open_preview(update, context, [quick.market, f"{quick.percent}%"])
+
+
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = update.effective_user
+    if user is None:
+        return
+    lang = user_lang(update)
+    cancelled = await svc.sell.cancel_all(user.id)
+    for pending in cancelled:
+        if pending.message_id is not None:
+            await _edit_quietly(
+                context, svc, pending.chat_id, pending.message_id, t(lang, "cancelled"), lang
+            )
+    text = t(lang, "cancelled_n", count=len(cancelled)) if cancelled else t(lang, "cancelled_none")
+    await reply(update, context, text)
+
+
+async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Confirm or Cancel on a preview."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    svc = services(context)
+    lang = user_lang(update)
+    pending_id = parse_pending(query.data)
+    if pending_id is None:
+        log.warning("forged callback_data refused user_id=%s", user.id)
+        await query.answer(t(lang, "claim_not_found"), show_alert=True)
+        return
+    if query.data is not None and query.data.startswith(CONFIRM_PATTERN.lstrip("^")):
+        await _confirm(query, context, svc, pending_id, user.id, lang)
+    else:
+        await _cancel(query, context, svc, pending_id, user.id, lang)
+
+
+async def _confirm(
+    query: CallbackQuery,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    pending_id: str,
+    user_id: int,
+    lang: str,
+) -> None:
+    await query.answer(t(lang, "placing"))
+    result = await svc.sell.confirm(pending_id, user_id)
+    if result.status is ConfirmStatus.REFUSED and result.reason in (
+        "claim_already_confirmed",
+        "claim_not_owner",
+        "claim_not_found",
+    ):
+        # Another press won, or the press is not this user's: leave the message alone.
+        await _notify(context, svc, query, t(lang, result.reason), lang)
+        return
+    text = render.confirm_outcome(lang, result)
+    if query.message is not None:
+        await _edit_quietly(
+            context, svc, query.message.chat.id, query.message.message_id, text, lang
+        )
+
+
+async def _cancel(
+    query: CallbackQuery,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    pending_id: str,
+    user_id: int,
+    lang: str,
+) -> None:
+    await query.answer()
+    if not await svc.sell.cancel(pending_id, user_id):
+        await _notify(context, svc, query, t(lang, "claim_not_found"), lang)
+        return
+    if query.message is not None:
+        await _edit_quietly(
+            context,
+            svc,
+            query.message.chat.id,
+            query.message.message_id,
+            t(lang, "cancelled"),
+            lang,
+        )
+
+
+async def _notify(
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    query: CallbackQuery,
+    text: str,
+    lang: str,
+) -> None:
+    if query.message is not None:
+        await send_html(context.bot, query.message.chat.id, text, lang=lang, paper=svc.paper)
+
+
+async def _edit_quietly(
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    lang: str,
+) -> None:
+    try:
+        await edit_html(context.bot, chat_id, message_id, text, lang=lang, paper=svc.paper)
+    except Exception:
+        # The order outcome must still reach the user even if the preview can't be edited.
+        log.warning("preview edit failed; sending instead", exc_info=True)
+        await send_html(context.bot, chat_id, text, lang=lang, paper=svc.paper)
+
+
+async def _expire(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A preview's time is up: if nobody confirmed it, say so and drop the buttons."""
+    job = context.job
+    if job is None or not isinstance(job.data, str):
+        return
+    svc = services(context)
+    pending = await svc.sell.expire(job.data, svc.now())
+    if pending is None or pending.message_id is None:
+        return
+    await _edit_quietly(
+        context,
+        svc,
+        pending.chat_id,
+        pending.message_id,
+        render.expired(pending.lang, pending.market, pending.volume),
+        pending.lang,
+    )

@@ -1,0 +1,431 @@
+"""Every sentence the bot says, one catalogue per language.
+
+Templates are HTML (Telegram's HTML parse mode); `t()` escapes every value it fills in.
+Korean for a ``language_code`` starting with ``ko``, English otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import string
+from typing import Any
+
+EN: dict[str, str] = {
+    "paper_tag": "🧪 <b>PAPER</b> (simulated, no real orders)",
+    "not_allowed": "This bot is private.",
+    "private_only": "For your safety this bot only works in a private chat.",
+    "error_generic": "Something went wrong. Nothing was sold. Please try again.",
+    "help": (
+        "<b>Upbit sell bot</b> — sell your Upbit holdings from this chat, safely.\n"
+        "Every sell shows a preview first; nothing is sold until you tap <b>Confirm</b>.\n\n"
+        "/balance — holdings, value and profit/loss, with quick-sell buttons\n"
+        "/sell BTC 50% — sell half of your BTC (also <code>12.5%</code>, <code>all</code>, "
+        "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code>)\n"
+        "/cancel — drop a pending preview\n"
+        "/orders 5 — your last orders\n"
+        "/order UUID — one order, refreshed from Upbit\n"
+        "/status — bot and Upbit status, API key expiry\n"
+        "/export — the whole order log as CSV\n"
+        "/help — this message"
+    ),
+    "cmd_balance": "Holdings and value",
+    "cmd_sell": "Sell: /sell BTC 50%",
+    "cmd_cancel": "Drop a pending preview",
+    "cmd_orders": "Recent orders",
+    "cmd_order": "One order: /order UUID",
+    "cmd_status": "Bot and Upbit status",
+    "cmd_export": "Order log as CSV",
+    "cmd_help": "How to use this bot",
+    # /sell refusals
+    "usage": (
+        "Usage: <code>/sell ASSET AMOUNT</code>\n"
+        "Examples: <code>/sell BTC 50%</code>, <code>/sell ETH all</code>, "
+        "<code>/sell XRP 100</code>, <code>/sell BTC 50000krw</code>"
+    ),
+    "too_long": "That is too long to be a sell request. Try <code>/sell BTC 50%</code>.",
+    "bad_asset": "<code>{asset}</code> is not a currency or market code (e.g. BTC, KRW-BTC).",
+    "bad_amount": (
+        "I can't read the amount <code>{amount}</code>. Use a percentage (50%), "
+        "<code>all</code>, a quantity (0.0123) or a quote amount (50000krw)."
+    ),
+    "percent_range": "The percentage must be above 0% and at most 100% (got {amount}).",
+    "amount_not_positive": "The amount must be more than zero (got {amount}).",
+    "not_held": "You hold no {currency} that can be sold.",
+    "market_unknown": "The market {market} does not exist on Upbit.",
+    "market_inactive": "{market} is not trading right now.",
+    "no_market_sell": "{market} does not accept market sell orders.",
+    "quote_mismatch": "This market is quoted in {expected}, not {quote}.",
+    "volume_zero": "That amount of {currency} rounds down to zero at 8 decimals.",
+    "over_balance": (
+        "You asked to sell {volume} {currency} but only {available} {currency} is available."
+    ),
+    "book_too_thin": "The {market} order book is too thin for this sell. Try a smaller amount.",
+    "below_min_total": (
+        "Upbit's minimum order on this market is {min_total} {quote}; this sell is worth about "
+        "{value} {quote}."
+    ),
+    "above_max_total": (
+        "Upbit's maximum order on this market is {max_total} {quote}; this sell is worth about "
+        "{value} {quote}. Sell in parts."
+    ),
+    # exchange errors
+    "err_insufficient_funds": "Upbit says the balance is not enough for this order.",
+    "err_under_min_total": "Upbit says the order is below the market's minimum total.",
+    "err_over_max_total": "Upbit says the order is above the market's maximum total.",
+    "err_invalid_volume": "Upbit did not accept the volume of this order.",
+    "err_ip_not_allowed": (
+        "Upbit refused: this server's IP address is not on the API key's allowlist."
+    ),
+    "err_key_expired": "Upbit refused: the API key has expired. Issue a new key on upbit.com.",
+    "err_out_of_scope": "Upbit refused: the API key lacks a needed permission.",
+    "err_auth": "Upbit refused the API key. Check UPBIT_ACCESS_KEY and UPBIT_SECRET_KEY.",
+    "err_rate_limited": "Upbit is rate-limiting requests. Please wait a moment and try again.",
+    "err_market_offline": "The market is offline on Upbit (maintenance). Try again later.",
+    "err_order_rejected": "Upbit rejected the order.",
+    "err_exchange": "Upbit could not be reached. Nothing was sold. Try again shortly.",
+    "err_not_sent": "The order could not be sent to Upbit. Nothing was sold.",
+    # confirmation
+    "claim_not_found": "This preview is unknown. Start again with /sell.",
+    "claim_not_owner": "This preview belongs to someone else.",
+    "claim_expired": "This preview has expired. Nothing was sold. Start again with /sell.",
+    "claim_already_confirmed": "Already confirmed — one order only.",
+    "claim_cancelled": "This preview was cancelled. Nothing was sold.",
+    "balance_changed": (
+        "Your available {currency} changed to {available}, less than the {volume} in the "
+        "preview. Nothing was sold. Start again with /sell."
+    ),
+    "preview": (
+        "<b>Sell preview — {market}</b>\n"
+        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Best bid: {best_bid} {quote}\n"
+        "Est. average price: {avg_price} {quote}\n"
+        "Est. proceeds: {gross} {quote}\n"
+        "Fee ({fee_rate}%): {fee} {quote}\n"
+        "Est. net proceeds: <b>{net} {quote}</b>\n"
+        "Price impact: {impact}%\n"
+        "Market order: the final price may differ.\n"
+        "Confirm before {expires} ({seconds} s)."
+    ),
+    "btn_confirm": "✅ Confirm sell",
+    "btn_cancel": "✖ Cancel",
+    "placing": "Placing the order…",
+    "placed": (
+        "<b>Order placed</b> — {market}, sell {volume} {currency}\n"
+        "UUID: <code>{uuid}</code>\nYou'll get a message when it fills."
+    ),
+    "failed": "<b>Order not placed</b> — {market}, {volume} {currency}\n{reason}",
+    "unknown": (
+        "<b>Order sent, outcome not yet known</b> — {market}, {volume} {currency}\n"
+        "Upbit did not answer in time. I'm checking by its id <code>{identifier}</code> and "
+        "will message you; no second order will be sent."
+    ),
+    "cancelled": "Cancelled. Nothing was sold.",
+    "cancelled_none": "There is no pending preview to cancel.",
+    "cancelled_n": "Cancelled {count} pending preview(s). Nothing was sold.",
+    "expired": "<b>Preview expired</b> — {market}, {volume} {currency}. Nothing was sold.",
+    # fill notices
+    "fill_done": (
+        "<b>Sold</b> — {market}\n"
+        "Executed: {executed} {currency}\n"
+        "Average price: {avg_price} {quote}\n"
+        "Gross proceeds: {gross} {quote}\n"
+        "Fee: {fee} {quote}\n"
+        "Net received: <b>{net} {quote}</b>\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "fill_partial": (
+        "<b>Partially sold</b> — {market}\n"
+        "Executed: {executed} of {requested} {currency} (the rest was not sold)\n"
+        "Average price: {avg_price} {quote}\n"
+        "Gross proceeds: {gross} {quote}\n"
+        "Fee: {fee} {quote}\n"
+        "Net received: <b>{net} {quote}</b>\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "fill_none": (
+        "<b>Order closed without a fill</b> — {market}, {requested} {currency}. "
+        "Nothing was sold.\nUUID: <code>{uuid}</code>"
+    ),
+    "fill_failed": (
+        "<b>Order not placed</b> — {market}, {requested} {currency}. Upbit has no order "
+        "with id <code>{identifier}</code>. Nothing was sold."
+    ),
+    # /balance
+    "balance_title": "<b>Your Upbit holdings</b>",
+    "balance_cash": "<b>{currency}</b>: {available} available, {locked} locked",
+    "balance_row": (
+        "<b>{currency}</b> ({market}): {available} available, {locked} locked\n"
+        "  avg buy {avg} · now {price} · value {value} {quote} · P/L {pnl}%"
+    ),
+    "balance_row_unpriced": (
+        "<b>{currency}</b>: {available} available, {locked} locked · no listed market"
+    ),
+    "balance_dust": "  (dust: below the minimum order)",
+    "balance_total": "Total: <b>{total} KRW</b>",
+    "balance_empty": "You hold nothing on Upbit.",
+    "balance_buttons_hint": "Quick sell opens a preview; nothing is sold without Confirm.",
+    # /orders, /order, /export
+    "orders_title": "<b>Your last {count} orders</b>",
+    "orders_none": "No orders yet.",
+    "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
+    "order_usage": "Usage: <code>/order UUID</code> (copy it from /orders).",
+    "order_not_found": "No order of yours with that UUID.",
+    "order_detail": (
+        "<b>Order {market}</b> — {state}\n"
+        "Requested: {requested} {currency}\n"
+        "Executed: {executed} {currency}\n"
+        "Average price: {avg_price} {quote}\n"
+        "Gross: {gross} {quote} · Fee: {fee} {quote} · Net: {net} {quote}\n"
+        "Created: {created}\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "order_stale": "(Upbit could not be reached; showing the last known state.)",
+    "orders_usage": "Usage: <code>/orders [N]</code> with N from 1 to 50.",
+    "export_caption": "Order log: {count} orders.",
+    # /status
+    "status": (
+        "<b>Status</b>\n"
+        "Version: {version}\n"
+        "Mode: {mode}\n"
+        "Upbit: {upbit}\n"
+        "API key: {key}\n"
+        "Orders being watched: {watching}\n"
+        "Fill tracking: {tracking}"
+    ),
+    "mode_paper": "PAPER (simulated)",
+    "mode_live": "live",
+    "upbit_ok": "reachable",
+    "upbit_down": "unreachable ({error})",
+    "key_none": "n/a",
+    "key_expires": "expires {date} ({days} days left)",
+    "key_expires_soon": "⚠️ expires {date} — only {days} days left; issue a new key soon",
+    "tracking_ws": "WebSocket connected",
+    "tracking_polling": "polling (WebSocket down)",
+    "tracking_polling_only": "polling (WebSocket off)",
+    "state_submitting": "submitting",
+    "state_wait": "open",
+    "state_watch": "open",
+    "state_done": "filled",
+    "state_cancel": "closed",
+    "state_failed": "failed",
+    "unknown_command": "Unknown command. /help lists what I can do.",
+}
+
+KO: dict[str, str] = {
+    "paper_tag": "🧪 <b>모의</b> 거래 (실제 주문 없음)",
+    "not_allowed": "허용된 사용자만 쓸 수 있는 봇입니다.",
+    "private_only": "안전을 위해 이 봇은 개인 대화에서만 동작합니다.",
+    "error_generic": "문제가 생겼습니다. 아무것도 매도되지 않았습니다. 다시 시도해 주세요.",
+    "help": (
+        "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유 자산을 안전하게 매도합니다.\n"
+        "모든 매도는 미리보기를 먼저 보여 주며, <b>확인</b>을 누르기 전에는 매도하지 않습니다.\n\n"
+        "/balance — 보유 자산, 평가 금액, 손익과 빠른 매도 버튼\n"
+        "/sell BTC 50% — BTC 절반 매도 (<code>12.5%</code>, <code>all</code>, "
+        "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code> 도 가능)\n"
+        "/cancel — 대기 중인 미리보기 취소\n"
+        "/orders 5 — 최근 주문\n"
+        "/order UUID — 주문 하나를 업비트에서 새로 조회\n"
+        "/status — 봇과 업비트 상태, API 키 만료일\n"
+        "/export — 전체 주문 기록 CSV\n"
+        "/help — 이 도움말"
+    ),
+    "cmd_balance": "보유 자산과 평가 금액",
+    "cmd_sell": "매도: /sell BTC 50%",
+    "cmd_cancel": "대기 중인 미리보기 취소",
+    "cmd_orders": "최근 주문",
+    "cmd_order": "주문 조회: /order UUID",
+    "cmd_status": "봇과 업비트 상태",
+    "cmd_export": "주문 기록 CSV",
+    "cmd_help": "사용법",
+    "usage": (
+        "사용법: <code>/sell 자산 수량</code>\n"
+        "예: <code>/sell BTC 50%</code>, <code>/sell ETH all</code>, "
+        "<code>/sell XRP 100</code>, <code>/sell BTC 50000krw</code>"
+    ),
+    "too_long": "매도 요청으로 보기엔 너무 깁니다. 예: <code>/sell BTC 50%</code>",
+    "bad_asset": "<code>{asset}</code> 은(는) 화폐나 마켓 코드가 아닙니다 (예: BTC, KRW-BTC).",
+    "bad_amount": (
+        "수량 <code>{amount}</code> 을(를) 읽을 수 없습니다. 비율(50%), <code>all</code>, "
+        "수량(0.0123), 받을 금액(50000krw) 중 하나로 적어 주세요."
+    ),
+    "percent_range": "비율은 0% 초과 100% 이하여야 합니다 (입력: {amount}).",
+    "amount_not_positive": "수량은 0보다 커야 합니다 (입력: {amount}).",
+    "not_held": "매도할 수 있는 {currency} 보유량이 없습니다.",
+    "market_unknown": "업비트에 {market} 마켓이 없습니다.",
+    "market_inactive": "{market} 마켓은 지금 거래할 수 없습니다.",
+    "no_market_sell": "{market} 마켓은 시장가 매도를 받지 않습니다.",
+    "quote_mismatch": "이 마켓의 호가 화폐는 {quote} 가 아니라 {expected} 입니다.",
+    "volume_zero": "그 {currency} 수량은 소수점 8자리에서 내림하면 0입니다.",
+    "over_balance": "{volume} {currency} 매도를 요청했지만 주문 가능 수량은 {available} {currency} 입니다.",
+    "book_too_thin": "{market} 호가가 이 매도를 받기에 부족합니다. 수량을 줄여 주세요.",
+    "below_min_total": (
+        "이 마켓의 최소 주문 금액은 {min_total} {quote} 입니다. 이번 매도는 약 {value} {quote} 입니다."
+    ),
+    "above_max_total": (
+        "이 마켓의 최대 주문 금액은 {max_total} {quote} 입니다. 이번 매도는 약 {value} {quote} "
+        "입니다. 나누어 매도해 주세요."
+    ),
+    "err_insufficient_funds": "업비트: 주문 가능 잔고가 부족합니다.",
+    "err_under_min_total": "업비트: 최소 주문 금액보다 작습니다.",
+    "err_over_max_total": "업비트: 최대 주문 금액을 넘습니다.",
+    "err_invalid_volume": "업비트가 주문 수량을 받지 않았습니다.",
+    "err_ip_not_allowed": "업비트 거부: 이 서버의 IP가 API 키의 허용 IP 목록에 없습니다.",
+    "err_key_expired": "업비트 거부: API 키가 만료되었습니다. upbit.com 에서 새 키를 발급해 주세요.",
+    "err_out_of_scope": "업비트 거부: API 키에 필요한 권한이 없습니다.",
+    "err_auth": "업비트가 API 키를 거부했습니다. UPBIT_ACCESS_KEY 와 UPBIT_SECRET_KEY 를 확인해 주세요.",
+    "err_rate_limited": "업비트 요청 한도에 걸렸습니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_market_offline": "업비트 마켓이 점검 중입니다. 나중에 다시 시도해 주세요.",
+    "err_order_rejected": "업비트가 주문을 거부했습니다.",
+    "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_not_sent": "주문을 업비트로 보내지 못했습니다. 아무것도 매도되지 않았습니다.",
+    "claim_not_found": "알 수 없는 미리보기입니다. /sell 로 다시 시작해 주세요.",
+    "claim_not_owner": "다른 사용자의 미리보기입니다.",
+    "claim_expired": "미리보기가 만료되었습니다. 아무것도 매도되지 않았습니다. /sell 로 다시 시작해 주세요.",
+    "claim_already_confirmed": "이미 확인되었습니다 — 주문은 하나만 나갑니다.",
+    "claim_cancelled": "취소된 미리보기입니다. 아무것도 매도되지 않았습니다.",
+    "balance_changed": (
+        "주문 가능한 {currency} 가 {available} 로 바뀌어 미리보기의 {volume} 보다 적습니다. "
+        "아무것도 매도되지 않았습니다. /sell 로 다시 시작해 주세요."
+    ),
+    "preview": (
+        "<b>매도 미리보기 — {market}</b>\n"
+        "수량: <b>{volume} {currency}</b> (주문 가능 {available} 의 {share}%)\n"
+        "매수 1호가: {best_bid} {quote}\n"
+        "예상 평균 체결가: {avg_price} {quote}\n"
+        "예상 체결 금액: {gross} {quote}\n"
+        "수수료 ({fee_rate}%): {fee} {quote}\n"
+        "예상 실수령액: <b>{net} {quote}</b>\n"
+        "가격 영향: {impact}%\n"
+        "시장가 주문이라 실제 체결가는 달라질 수 있습니다.\n"
+        "{expires} 까지 확인해 주세요 ({seconds}초)."
+    ),
+    "btn_confirm": "✅ 매도 확인",
+    "btn_cancel": "✖ 취소",
+    "placing": "주문을 넣는 중…",
+    "placed": (
+        "<b>주문 접수</b> — {market}, {volume} {currency} 매도\n"
+        "UUID: <code>{uuid}</code>\n체결되면 알려 드립니다."
+    ),
+    "failed": "<b>주문 실패</b> — {market}, {volume} {currency}\n{reason}",
+    "unknown": (
+        "<b>주문 전송, 결과 확인 중</b> — {market}, {volume} {currency}\n"
+        "업비트가 제때 답하지 않았습니다. 주문 id <code>{identifier}</code> 로 확인해서 알려 "
+        "드리며, 두 번째 주문은 보내지 않습니다."
+    ),
+    "cancelled": "취소했습니다. 아무것도 매도되지 않았습니다.",
+    "cancelled_none": "취소할 미리보기가 없습니다.",
+    "cancelled_n": "대기 중인 미리보기 {count}개를 취소했습니다. 아무것도 매도되지 않았습니다.",
+    "expired": "<b>미리보기 만료</b> — {market}, {volume} {currency}. 아무것도 매도되지 않았습니다.",
+    "fill_done": (
+        "<b>매도 체결</b> — {market}\n"
+        "체결 수량: {executed} {currency}\n"
+        "평균 체결가: {avg_price} {quote}\n"
+        "체결 금액: {gross} {quote}\n"
+        "수수료: {fee} {quote}\n"
+        "실수령액: <b>{net} {quote}</b>\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "fill_partial": (
+        "<b>일부 체결</b> — {market}\n"
+        "체결 수량: {requested} {currency} 중 {executed} {currency} (나머지는 매도되지 않음)\n"
+        "평균 체결가: {avg_price} {quote}\n"
+        "체결 금액: {gross} {quote}\n"
+        "수수료: {fee} {quote}\n"
+        "실수령액: <b>{net} {quote}</b>\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "fill_none": (
+        "<b>체결 없이 종료된 주문</b> — {market}, {requested} {currency}. "
+        "아무것도 매도되지 않았습니다.\nUUID: <code>{uuid}</code>"
+    ),
+    "fill_failed": (
+        "<b>주문 실패</b> — {market}, {requested} {currency}. 업비트에 id "
+        "<code>{identifier}</code> 주문이 없습니다. 아무것도 매도되지 않았습니다."
+    ),
+    "balance_title": "<b>업비트 보유 자산</b>",
+    "balance_cash": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked}",
+    "balance_row": (
+        "<b>{currency}</b> ({market}): 주문 가능 {available}, 묶임 {locked}\n"
+        "  평균 매수가 {avg} · 현재가 {price} · 평가 {value} {quote} · 손익 {pnl}%"
+    ),
+    "balance_row_unpriced": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked} · 상장 마켓 없음",
+    "balance_dust": "  (소액: 최소 주문 금액 미만)",
+    "balance_total": "총 평가: <b>{total} KRW</b>",
+    "balance_empty": "업비트에 보유 자산이 없습니다.",
+    "balance_buttons_hint": "빠른 매도는 미리보기를 엽니다. 확인 없이는 매도하지 않습니다.",
+    "orders_title": "<b>최근 주문 {count}건</b>",
+    "orders_none": "아직 주문이 없습니다.",
+    "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
+    "order_usage": "사용법: <code>/order UUID</code> (/orders 에서 복사하세요).",
+    "order_not_found": "그 UUID 의 주문이 없습니다.",
+    "order_detail": (
+        "<b>주문 {market}</b> — {state}\n"
+        "요청 수량: {requested} {currency}\n"
+        "체결 수량: {executed} {currency}\n"
+        "평균 체결가: {avg_price} {quote}\n"
+        "체결 금액: {gross} {quote} · 수수료: {fee} {quote} · 실수령: {net} {quote}\n"
+        "주문 시각: {created}\n"
+        "UUID: <code>{uuid}</code>"
+    ),
+    "order_stale": "(업비트에 연결할 수 없어 마지막으로 알려진 상태를 보여 드립니다.)",
+    "orders_usage": "사용법: <code>/orders [N]</code> (N 은 1~50).",
+    "export_caption": "주문 기록: {count}건.",
+    "status": (
+        "<b>상태</b>\n"
+        "버전: {version}\n"
+        "모드: {mode}\n"
+        "업비트: {upbit}\n"
+        "API 키: {key}\n"
+        "추적 중인 주문: {watching}\n"
+        "체결 추적: {tracking}"
+    ),
+    "mode_paper": "모의 거래",
+    "mode_live": "실거래",
+    "upbit_ok": "연결됨",
+    "upbit_down": "연결 안 됨 ({error})",
+    "key_none": "해당 없음",
+    "key_expires": "{date} 만료 ({days}일 남음)",
+    "key_expires_soon": "⚠️ {date} 만료 — {days}일밖에 남지 않았습니다. 새 키를 발급해 주세요",
+    "tracking_ws": "WebSocket 연결됨",
+    "tracking_polling": "폴링 (WebSocket 끊김)",
+    "tracking_polling_only": "폴링 (WebSocket 꺼짐)",
+    "state_submitting": "전송 중",
+    "state_wait": "대기",
+    "state_watch": "대기",
+    "state_done": "체결",
+    "state_cancel": "종료",
+    "state_failed": "실패",
+    "unknown_command": "모르는 명령입니다. /help 로 명령 목록을 볼 수 있습니다.",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
+
+
+def lang_of(language_code: str | None) -> str:
+    return "ko" if language_code and language_code.lower().startswith("ko") else "en"
+
+
+class Markup(str):
+    """Already-rendered HTML that `t()` must not escape again."""
+
+    __slots__ = ()
+
+
+def t(lang: str, key: str, /, **values: Any) -> str:
+    """The sentence ``key`` in ``lang`` with every value HTML-escaped (except `Markup`)."""
+    catalogue = CATALOGUES.get(lang, EN)
+    template = catalogue.get(key) or EN.get(key) or html.escape(key)
+    escaped = {
+        name: value if isinstance(value, Markup) else html.escape(str(value), quote=False)
+        for name, value in values.items()
+    }
+    return template.format_map(_Missing(escaped))
+
+
+class _Missing(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

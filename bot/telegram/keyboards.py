@@ -1,0 +1,74 @@
+"""Inline keyboards and the callback_data codec (at most 64 bytes, checked on the way in)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.services.portfolio import Portfolio
+from bot.telegram.i18n import t
+
+QUICK_SELL_PERCENTS = (25, 50, 100)
+
+_CONFIRM = re.compile(r"sc:([A-Za-z0-9_-]{8,32})")
+_CANCEL = re.compile(r"sx:([A-Za-z0-9_-]{8,32})")
+_QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(25|50|100)")
+
+CONFIRM_PATTERN = r"^sc:"
+CANCEL_PATTERN = r"^sx:"
+QUICK_PATTERN = r"^qs:"
+
+
+@dataclass(frozen=True, slots=True)
+class QuickSell:
+    market: str
+    percent: int
+
+
+def confirm_data(pending_id: str) -> str:
+    return f"sc:{pending_id}"
+
+
+def cancel_data(pending_id: str) -> str:
+    return f"sx:{pending_id}"
+
+
+def parse_pending(data: str | None) -> str | None:
+    """The pending id of a Confirm or Cancel press; None for anything forged."""
+    if data is None:
+        return None
+    match = _CONFIRM.fullmatch(data) or _CANCEL.fullmatch(data)
+    return match.group(1) if match else None
+
+
+def parse_quick(data: str | None) -> QuickSell | None:
+    match = _QUICK.fullmatch(data or "")
+    return QuickSell(match.group(1), int(match.group(2))) if match else None
+
+
+def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
+    """First row: exactly Confirm, then Cancel (SPEC.md)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_confirm"), callback_data=confirm_data(pending_id)
+                ),
+                InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=cancel_data(pending_id)),
+            ]
+        ]
+    )
+
+
+def balance_keyboard(portfolio: Portfolio) -> InlineKeyboardMarkup | None:
+    rows = [
+        [
+            InlineKeyboardButton(f"{h.currency} {p}%", callback_data=f"qs:{h.market}:{p}")
+            for p in QUICK_SELL_PERCENTS
+        ]
+        for h in portfolio.holdings
+        if h.sellable and h.market is not None
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

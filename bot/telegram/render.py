@@ -1,0 +1,274 @@
+"""Pure functions: service results → HTML message text in the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.domain import OrderRecord, OrderState
+from bot.services.errors import ServiceError
+from bot.services.history import StatusReport
+from bot.services.portfolio import Portfolio
+from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
+from bot.telegram import numbers as n
+from bot.telegram.i18n import Markup, t
+
+DASH = "—"
+TELEGRAM_LIMIT = 4096
+
+
+def with_paper_tag(text: str, lang: str, paper: bool) -> str:
+    return f"{t(lang, 'paper_tag')}\n{text}" if paper else text
+
+
+def _split_market(market: str) -> tuple[str, str]:
+    quote, _, currency = market.partition("-")
+    return quote, currency
+
+
+def _format_value(key: str, value: Any, quote: str | None) -> str:
+    if isinstance(value, Decimal):
+        if key in {"volume", "available"}:
+            return n.asset_amount(value)
+        return n.quote_amount(value, quote or "KRW")
+    return str(value)
+
+
+def refusal(lang: str, error: ServiceError) -> str:
+    return message(lang, error.code, error.params)
+
+
+def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
+    params = dict(params or {})
+    quote = params.get("quote")
+    values = {
+        k: _format_value(k, v, quote if isinstance(quote, str) else None)
+        for k, v in params.items()
+    }
+    return t(lang, code, **values)
+
+
+def preview(lang: str, p: SellPreview, now: datetime) -> str:
+    q = p.quote_currency
+    seconds = max(0, int((p.expires_at - now).total_seconds()))
+    return t(
+        lang,
+        "preview",
+        market=p.market,
+        volume=n.asset_amount(p.volume),
+        currency=p.currency,
+        share=n.percent(p.share_percent),
+        available=n.asset_amount(p.available),
+        best_bid=n.price(p.best_bid, q),
+        avg_price=n.price(p.est_avg_price, q),
+        gross=n.quote_amount(p.est_gross, q),
+        fee_rate=n.percent(p.fee_rate * 100, 4),
+        fee=n.quote_amount(p.est_fee, q),
+        net=n.quote_amount(p.est_net, q),
+        impact=n.percent(p.price_impact_percent, 3),
+        quote=q,
+        expires=n.clock(p.expires_at),
+        seconds=seconds,
+    )
+
+
+def confirm_outcome(lang: str, result: ConfirmResult) -> str:
+    order = result.order
+    if order is None:
+        return message(lang, result.reason, result.params)
+    _, currency = _split_market(order.market)
+    common = {
+        "market": order.market,
+        "volume": n.asset_amount(order.requested_volume),
+        "currency": currency,
+    }
+    if result.status is ConfirmStatus.PLACED:
+        return t(lang, "placed", uuid=order.uuid or DASH, **common)
+    if result.status is ConfirmStatus.UNKNOWN:
+        return t(lang, "unknown", identifier=order.identifier, **common)
+    reason = message(lang, result.reason, result.params)
+    return t(lang, "failed", reason=_raw(reason), **common)
+
+
+def _raw(text: str) -> Markup:
+    return Markup(text)
+
+
+def expired(lang: str, market: str, volume: Decimal) -> str:
+    _, currency = _split_market(market)
+    return t(lang, "expired", market=market, volume=n.asset_amount(volume), currency=currency)
+
+
+def fill_notice(lang: str, order: OrderRecord) -> str:
+    quote, currency = _split_market(order.market)
+    values = {
+        "market": order.market,
+        "currency": currency,
+        "quote": quote,
+        "uuid": order.uuid or DASH,
+        "identifier": order.identifier,
+        "requested": n.asset_amount(order.requested_volume),
+        "executed": n.asset_amount(order.executed_volume),
+        "avg_price": n.price(order.avg_price, quote) if order.avg_price is not None else DASH,
+        "gross": n.quote_amount(order.gross_funds or Decimal(0), quote),
+        "fee": n.quote_amount(order.paid_fee or Decimal(0), quote),
+        "net": n.quote_amount(order.net_funds or Decimal(0), quote),
+    }
+    if order.state is OrderState.FAILED:
+        return t(lang, "fill_failed", **values)
+    if order.executed_volume <= 0:
+        return t(lang, "fill_none", **values)
+    if order.state is OrderState.CANCEL or order.executed_volume < order.requested_volume:
+        return t(lang, "fill_partial", **values)
+    return t(lang, "fill_done", **values)
+
+
+def balance(lang: str, portfolio: Portfolio) -> str:
+    if not portfolio.holdings:
+        return t(lang, "balance_empty")
+    lines = [t(lang, "balance_title")]
+    for h in portfolio.holdings:
+        available, locked = n.asset_amount(h.available), n.asset_amount(h.locked)
+        if h.market is None:
+            if h.currency == "KRW":
+                available = n.quote_amount(h.available, "KRW")
+                locked = n.quote_amount(h.locked, "KRW")
+            lines.append(
+                t(lang, "balance_cash", currency=h.currency, available=available, locked=locked)
+            )
+            continue
+        if h.price is None:
+            lines.append(
+                t(
+                    lang,
+                    "balance_row_unpriced",
+                    currency=h.currency,
+                    available=available,
+                    locked=locked,
+                )
+            )
+            continue
+        q = h.quote_currency
+        lines.append(
+            t(
+                lang,
+                "balance_row",
+                currency=h.currency,
+                market=h.market,
+                available=available,
+                locked=locked,
+                avg=n.price(h.avg_buy_price, q),
+                price=n.price(h.price, q),
+                value=n.quote_amount(h.value or Decimal(0), q),
+                quote=q,
+                pnl=n.signed_percent(h.pnl_percent) if h.pnl_percent is not None else DASH,
+            )
+        )
+        if h.dust:
+            lines.append(t(lang, "balance_dust"))
+    lines.append("")
+    lines.append(t(lang, "balance_total", total=n.quote_amount(portfolio.total_krw, "KRW")))
+    if any(h.sellable for h in portfolio.holdings):
+        lines.append(t(lang, "balance_buttons_hint"))
+    return "\n".join(lines)
+
+
+def state_name(lang: str, state: OrderState) -> str:
+    return t(lang, f"state_{state.value}")
+
+
+def orders(lang: str, records: list[OrderRecord]) -> str:
+    if not records:
+        return t(lang, "orders_none")
+    lines = [t(lang, "orders_title", count=len(records))]
+    for r in records:
+        _, currency = _split_market(r.market)
+        lines.append(
+            t(
+                lang,
+                "orders_row",
+                created=n.timestamp(r.created_at),
+                market=r.market,
+                volume=n.asset_amount(r.requested_volume),
+                currency=currency,
+                state=state_name(lang, r.state) + (" (PAPER)" if r.paper else ""),
+                uuid=r.uuid or r.identifier,
+            )
+        )
+    return "\n\n".join([lines[0], *lines[1:]])
+
+
+def order_detail(lang: str, r: OrderRecord, refreshed: bool) -> str:
+    quote, currency = _split_market(r.market)
+    text = t(
+        lang,
+        "order_detail",
+        market=r.market,
+        state=state_name(lang, r.state),
+        requested=n.asset_amount(r.requested_volume),
+        executed=n.asset_amount(r.executed_volume),
+        currency=currency,
+        quote=quote,
+        avg_price=n.price(r.avg_price, quote) if r.avg_price is not None else DASH,
+        gross=n.quote_amount(r.gross_funds or Decimal(0), quote),
+        fee=n.quote_amount(r.paid_fee or Decimal(0), quote),
+        net=n.quote_amount(r.net_funds or Decimal(0), quote),
+        created=n.timestamp(r.created_at),
+        uuid=r.uuid or DASH,
+    )
+    return text if refreshed else f"{text}\n{t(lang, 'order_stale')}"
+
+
+def status(lang: str, s: StatusReport) -> str:
+    if s.key_expires_at is None or s.key_days_left is None:
+        key = t(lang, "key_none")
+    else:
+        key = t(
+            lang,
+            "key_expires_soon" if s.key_expiry_warning else "key_expires",
+            date=s.key_expires_at.date().isoformat(),
+            days=s.key_days_left,
+        )
+    if not s.ws_enabled:
+        tracking = t(lang, "tracking_polling_only")
+    else:
+        tracking = t(lang, "tracking_ws" if s.ws_connected else "tracking_polling")
+    upbit = (
+        t(lang, "upbit_ok")
+        if s.upbit_reachable
+        else t(lang, "upbit_down", error=s.upbit_error or "?")
+    )
+    return t(
+        lang,
+        "status",
+        version=s.version,
+        mode=t(lang, "mode_paper" if s.paper else "mode_live"),
+        upbit=_raw(upbit),
+        key=_raw(key),
+        watching=s.watching,
+        tracking=_raw(tracking),
+    )
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split at line boundaries into chunks Telegram accepts; a lone long line is cut."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
