@@ -19,7 +19,9 @@ Retry policy
   `OrderOutcomeUnknown` carrying the ``identifier``: the caller must look the order up with
   ``get_order(identifier=...)`` before doing anything else. Only a connect failure, where
   nothing was sent, raises `UpbitTransportError(request_sent=False)`; Upbit's own refusals
-  (4xx) raise their mapped class, and nothing was created.
+  (4xx) raise their mapped class, and nothing was created. ``POST /v1/orders/test``
+  (`UpbitClient.check_sell_market`) is not retried either; it creates nothing, so its
+  failures are plain errors.
 * **Rate limits.** The ``Remaining-Req`` header is kept per group (`remaining`). When a
   group's ``sec`` budget reached 0, the next call to that group first sleeps until the next
   wall-clock second begins (at most one second).
@@ -73,6 +75,7 @@ _T = TypeVar("_T")
 
 DEFAULT_BASE_URL: Final = "https://api.upbit.com"
 ORDER_PATH: Final = "/v1/orders"
+ORDER_TEST_PATH: Final = "/v1/orders/test"
 MAX_VOLUME_DECIMALS: Final = 8
 
 _REMAINING_GROUP = re.compile(r"group\s*=\s*([A-Za-z0-9_.\-]+)")
@@ -238,6 +241,8 @@ class UpbitClient:
             return known
         if method == "POST" and path == ORDER_PATH:
             return "order"
+        if method == "POST" and path == ORDER_TEST_PATH:
+            return "order-test"
         return _GROUP_GUESS.get(path, "default")
 
     async def _respect_remaining(self, group: str) -> None:
@@ -361,6 +366,14 @@ class UpbitClient:
                 identifier=identifier,
             ) from exc
 
+    async def _post_order_test(self, body: dict[str, str]) -> Order:
+        """POST /v1/orders/test once: it creates nothing, so failures are plain errors."""
+        response = await self._send("POST", ORDER_TEST_PATH, params=None, body=body, signed=True)
+        if response.status_code >= 300:
+            raise error_from_response(response.status_code, response.content)
+        data = self._parse_object(self._parse_ok("POST", ORDER_TEST_PATH, response), "orders/test")
+        return self._build("orders/test", Order.from_json, data)
+
     @staticmethod
     def _parse_list(data: Any, what: str) -> list[Mapping[str, Any]]:
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
@@ -405,6 +418,21 @@ class UpbitClient:
             "identifier": identifier,
         }
         return await self._post_order(body, identifier)
+
+    async def check_sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
+        """``POST /v1/orders/test``: Upbit validates the market sell, creates nothing.
+
+        Use a throwaway ``identifier``, never the one of the real order (UPBIT.md §2.4).
+        """
+        _check_identifier(identifier)
+        body = {
+            "market": market,
+            "side": "ask",
+            "ord_type": "market",
+            "volume": format_volume(volume),
+            "identifier": identifier,
+        }
+        return await self._post_order_test(body)
 
     async def limit_sell(
         self, market: str, volume: Decimal, price: Decimal, identifier: str

@@ -87,7 +87,7 @@ class MyOrderStream:
             order["codes"] = list(self._codes)
         return [{"ticket": str(uuid.uuid4())}, order, {"format": "DEFAULT"}]
 
-    async def events(self) -> AsyncIterator[MyOrderEvent]:
+    async def events(self) -> AsyncGenerator[MyOrderEvent, None]:
         """Yield events of one connection; raises `UpbitTransportError` when it ends."""
         async with contextlib.aclosing(self._stream(None)) as stream:
             async for event in stream:

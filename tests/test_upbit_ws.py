@@ -1,0 +1,185 @@
+"""MyOrderStream against the stand-in's private WebSocket (real sockets, verified JWTs)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from bot.upbit import AuthError, MyOrderEvent, MyOrderStream, UpbitClient, UpbitTransportError
+from tests.standins import fixtures as standin_fixtures
+from tests.standins.upbit import UpbitStandIn
+
+upbit_standin = standin_fixtures.upbit_standin  # the stand-in fixture, for this module
+
+TIMEOUT = 5.0
+
+
+def make_stream(stand: UpbitStandIn, **kwargs: object) -> MyOrderStream:
+    return MyOrderStream(
+        stand.access_key,
+        stand.secret_key,
+        stand.ws_url,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def rest_client(stand: UpbitStandIn) -> UpbitClient:
+    return UpbitClient(stand.access_key, stand.secret_key, base_url=stand.url, timeout=5.0)
+
+
+# The stand-in's close handshake is synchronous: calling it on the event loop would block
+# the very client that has to answer it, so it runs in a thread.
+
+
+async def wait_subscribed(stand: UpbitStandIn, count: int = 1) -> None:
+    assert await asyncio.to_thread(stand.wait_for_ws_subscribers, count, TIMEOUT)
+
+
+async def until(predicate: object, timeout: float = TIMEOUT) -> None:
+    assert callable(predicate)
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def collecting(stream: MyOrderStream) -> AsyncIterator[asyncio.Queue[MyOrderEvent]]:
+    """Consume ``stream.events()`` in a task; yields the queue of received events."""
+    queue: asyncio.Queue[MyOrderEvent] = asyncio.Queue()
+
+    async def consume() -> None:
+        async with contextlib.aclosing(stream.events()) as events:
+            async for event in events:
+                queue.put_nowait(event)
+
+    task = asyncio.create_task(consume())
+    try:
+        yield queue
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, UpbitTransportError):
+            await task
+
+
+async def test_events_arrive_for_a_placed_order(upbit_standin: UpbitStandIn) -> None:
+    stream = make_stream(upbit_standin)
+    assert not stream.connected
+    async with collecting(stream) as queue:
+        await wait_subscribed(upbit_standin)
+        assert stream.connected
+        # Keep-alive answers and other types are skipped, not yielded.
+        upbit_standin.ws_broadcast({"status": "UP"})
+        upbit_standin.ws_broadcast({"type": "myAsset", "assets": []})
+        async with rest_client(upbit_standin) as client:
+            order = await client.sell_market("KRW-XRP", Decimal(100), "usb-ws-1")
+        states: list[str] = []
+        async with asyncio.timeout(TIMEOUT):
+            while "done" not in states:
+                event = await queue.get()
+                assert event.uuid == order.uuid
+                assert event.identifier == "usb-ws-1"
+                assert event.market == "KRW-XRP"
+                states.append(event.state)
+    assert "trade" in states
+    assert not stream.connected
+
+
+async def test_events_raise_transport_error_when_dropped(upbit_standin: UpbitStandIn) -> None:
+    stream = make_stream(upbit_standin)
+
+    async def consume() -> None:
+        async for _ in stream.events():
+            pass
+
+    task = asyncio.create_task(consume())
+    await wait_subscribed(upbit_standin)
+    assert await asyncio.to_thread(upbit_standin.drop_ws_connections) == 1
+    with pytest.raises(UpbitTransportError):
+        await asyncio.wait_for(task, TIMEOUT)
+    assert not stream.connected
+
+
+async def test_wrong_secret_is_rejected_at_upgrade(upbit_standin: UpbitStandIn) -> None:
+    stream = MyOrderStream(upbit_standin.access_key, "not-the-secret", upbit_standin.ws_url)
+    with pytest.raises(AuthError) as info:
+        async for _ in stream.events():
+            pass
+    assert info.value.name == "jwt_verification"
+    assert upbit_standin.ws_connections_made == 0
+
+
+async def test_run_reconnects_with_a_fresh_token(upbit_standin: UpbitStandIn) -> None:
+    stream = make_stream(upbit_standin, ping_interval=0.2)
+    states: list[bool] = []
+    events: list[MyOrderEvent] = []
+    stop = asyncio.Event()
+
+    async def on_event(event: MyOrderEvent) -> None:
+        events.append(event)
+
+    async def on_state(connected: bool) -> None:
+        states.append(connected)
+
+    runner = asyncio.create_task(stream.run(on_event, on_state, stop))
+    try:
+        await until(lambda: states == [True])
+        assert await asyncio.to_thread(upbit_standin.drop_ws_connections) == 1
+        await until(lambda: states == [True, False, True])
+        await wait_subscribed(upbit_standin)
+        # The nonce is single use: reusing the first token would have been rejected.
+        assert upbit_standin.ws_connections_made == 2
+        assert upbit_standin.ws_rejected_count == 0
+
+        async with rest_client(upbit_standin) as client:
+            order = await client.sell_market("KRW-XRP", Decimal(100), "usb-ws-2")
+        await until(lambda: any(e.uuid == order.uuid and e.state == "done" for e in events))
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, TIMEOUT)
+    assert states == [True, False, True, False]
+    assert not stream.connected
+
+
+async def test_run_backs_off_while_server_refuses(upbit_standin: UpbitStandIn) -> None:
+    upbit_standin.ws_enabled = False
+    stream = make_stream(upbit_standin)
+    states: list[bool] = []
+    stop = asyncio.Event()
+
+    async def on_event(event: MyOrderEvent) -> None:
+        raise AssertionError("no events expected")
+
+    async def on_state(connected: bool) -> None:
+        states.append(connected)
+
+    runner = asyncio.create_task(stream.run(on_event, on_state, stop))
+    await until(lambda: upbit_standin.ws_rejected_count >= 2)
+    assert states == []
+    upbit_standin.ws_enabled = True
+    await until(lambda: states == [True])
+    stop.set()
+    await asyncio.wait_for(runner, TIMEOUT)
+    assert states == [True, False]
+
+
+def test_repr_masks_keys() -> None:
+    stream = MyOrderStream("abcdefghij", "super-secret-value", "ws://127.0.0.1:1/websocket/v1")
+    text = repr(stream)
+    assert "super-secret-value" not in text
+    assert "abcdefghij" not in text
+    assert "abcd***" in text
+
+
+def test_subscription_frame() -> None:
+    stream = MyOrderStream("a", "b", codes=["krw-btc"])
+    ticket, order, fmt = stream.subscription()
+    assert isinstance(ticket["ticket"], str) and ticket["ticket"]
+    assert order == {"type": "myOrder", "codes": ["KRW-BTC"]}
+    assert fmt == {"format": "DEFAULT"}
+    assert MyOrderStream("a", "b").subscription()[1] == {"type": "myOrder"}
