@@ -39,10 +39,7 @@ from bot.upbit import (
     UpbitTransportError,
 )
 from bot.upbit.client import format_volume, parse_remaining_req
-from tests.standins import fixtures as standin_fixtures
 from tests.standins.upbit import RecordedRequest, UpbitStandIn
-
-upbit_standin = standin_fixtures.upbit_standin  # the stand-in fixture, for this module
 
 ACCESS = "AKEYaccess0123456789abcdefghijklmnopqrstu"
 SECRET = "SECRETsecret0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghij"

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from bot.upbit import AuthError, MyOrderEvent, MyOrderStream, UpbitClient, UpbitTransportError
-from tests.standins import fixtures as standin_fixtures
 from tests.standins.upbit import UpbitStandIn
 
-upbit_standin = standin_fixtures.upbit_standin  # the stand-in fixture, for this module
-
 TIMEOUT = 5.0
+
+# The stand-in's blocking calls (wait_for_ws_subscribers, drop_ws_connections: its close
+# handshake waits for the client's answer) run in a thread so the client can answer.
 
 
 def make_stream(stand: UpbitStandIn, **kwargs: object) -> MyOrderStream:
@@ -31,10 +31,6 @@ def make_stream(stand: UpbitStandIn, **kwargs: object) -> MyOrderStream:
 
 def rest_client(stand: UpbitStandIn) -> UpbitClient:
     return UpbitClient(stand.access_key, stand.secret_key, base_url=stand.url, timeout=5.0)
-
-
-# The stand-in's close handshake is synchronous: calling it on the event loop would block
-# the very client that has to answer it, so it runs in a thread.
 
 
 async def wait_subscribed(stand: UpbitStandIn, count: int = 1) -> None:
