@@ -1,0 +1,73 @@
+"""Bring the database schema to the newest Alembic revision, safely and repeatably.
+
+Call `upgrade_to_head` from synchronous start-up code before the bot's event loop runs,
+or `upgrade_to_head_async` inside a running loop. No ``alembic.ini`` is needed: the
+`Config` is built here and points at the repository's ``migrations/`` folder. On
+PostgreSQL a session advisory lock is held while upgrading, so several processes
+starting at once upgrade one after the other (the later ones find nothing to do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import pool, text
+from sqlalchemy.engine import Connection, make_url
+
+from bot.db.engine import create_engine, to_async_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
+ADVISORY_LOCK_KEY = 0x7570_7362_6D69_6772
+
+
+def migrations_dir() -> Path:
+    """The ``migrations/`` folder next to the package, else one in the working directory."""
+    if (MIGRATIONS_DIR / "env.py").is_file():
+        return MIGRATIONS_DIR
+    return Path.cwd() / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic `Config` for ``url``, built in code (no ini file)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    # ConfigParser interpolation: a literal % (e.g. in a password) must be doubled.
+    cfg.set_main_option("sqlalchemy.url", to_async_url(url).replace("%", "%%"))
+    return cfg
+
+
+def _upgrade(connection: Connection, cfg: Config) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def upgrade_to_head_async(url: str) -> None:
+    """Upgrade the database at ``url`` to head; a no-op when it is already there."""
+    cfg = alembic_config(url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    is_postgres = make_url(to_async_url(url)).get_backend_name() == "postgresql"
+    lock = {"key": ADVISORY_LOCK_KEY}
+    try:
+        async with engine.connect() as conn:
+            if is_postgres:
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+                await conn.commit()
+            try:
+                await conn.run_sync(_upgrade, cfg)
+                await conn.commit()
+            finally:
+                if is_postgres:
+                    await conn.rollback()
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+                    await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def upgrade_to_head(url: str) -> None:
+    """Synchronous `upgrade_to_head_async`, for start-up before the event loop exists."""
+    asyncio.run(upgrade_to_head_async(url))

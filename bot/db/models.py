@@ -1,0 +1,81 @@
+"""ORM tables. The schema itself is created and changed only by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, DecimalText, UTCDateTime
+
+__all__ = ["Base", "OrderRow", "PaperBalanceRow", "PendingSellRow"]
+
+
+class OrderRow(Base):
+    """One order of the log, written before it is sent to Upbit."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    identifier: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    uuid: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    pending_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    lang: Mapped[str] = mapped_column(String(16), nullable=False)
+    market: Mapped[str] = mapped_column(String(32), nullable=False)
+    side: Mapped[str] = mapped_column(String(8), nullable=False)
+    ord_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    requested_volume: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    executed_volume: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    avg_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    gross_funds: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    paid_fee: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    paper: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    raw_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    announce_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index(None, "state"),
+        Index(None, "announced_at"),
+        Index(None, "user_id", "created_at"),
+    )
+
+
+class PendingSellRow(Base):
+    """A sell preview that its owner may confirm once, before it expires."""
+
+    __tablename__ = "pending_sells"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    market: Mapped[str] = mapped_column(String(32), nullable=False)
+    volume: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    lang: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (Index(None, "user_id", "status"),)
+
+
+class PaperBalanceRow(Base):
+    """One currency of the simulated account used by paper trading."""
+
+    __tablename__ = "paper_balances"
+
+    currency: Mapped[str] = mapped_column(String(32), primary_key=True)
+    balance: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    locked: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    avg_buy_price: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    unit_currency: Mapped[str] = mapped_column(String(32), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

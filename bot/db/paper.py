@@ -1,0 +1,145 @@
+"""`SqlPaperBalances`: the simulated account of paper trading, kept in the database.
+
+Amounts are stored as exact decimal text, so SQL cannot do the arithmetic; a sell instead
+reads a balance, computes in `Decimal`, and writes with a conditional UPDATE that only
+matches if the balance is still the one it read (compare-and-swap). A lost race simply
+re-reads, so concurrent sells never overdraw and never lose a credit, on SQLite and
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Context, Decimal, Inexact, InvalidOperation
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import PaperBalanceRow
+from bot.upbit.models import Account
+
+_ZERO = Decimal(0)
+# Balances never get rounded: an inexact sum raises instead of losing a digit.
+_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation])
+
+
+class SqlPaperBalances:
+    """Balances of the paper account, seeded once and then changed only by sells."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def seed_if_empty(
+        self, balances: Mapping[str, Decimal], unit_currency: str = "KRW"
+    ) -> bool:
+        """Store ``balances`` if the account has no rows yet; False (no change) otherwise."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "currency": currency.upper(),
+                "balance": amount,
+                "locked": _ZERO,
+                "avg_buy_price": _ZERO,
+                "unit_currency": unit_currency,
+                "updated_at": now,
+            }
+            for currency, amount in balances.items()
+        ]
+        try:
+            async with self._sessions() as session, session.begin():
+                count = await session.scalar(select(func.count()).select_from(PaperBalanceRow))
+                if count or not rows:
+                    return False
+                await session.execute(insert(PaperBalanceRow), rows)
+        except IntegrityError:  # another process seeded at the same moment
+            return False
+        return True
+
+    async def get_all(self) -> list[Account]:
+        """Every holding, as ``GET /v1/accounts`` would list it (sold-out coins left out)."""
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.scalars(select(PaperBalanceRow).order_by(PaperBalanceRow.currency))
+            ).all()
+            return [
+                Account(
+                    currency=row.currency,
+                    balance=row.balance,
+                    locked=row.locked,
+                    avg_buy_price=row.avg_buy_price,
+                    avg_buy_price_modified=False,
+                    unit_currency=row.unit_currency,
+                )
+                for row in rows
+                if row.balance or row.locked or row.currency == row.unit_currency
+            ]
+
+    async def apply_market_sell(
+        self, currency: str, volume: Decimal, quote_currency: str, net_proceeds: Decimal
+    ) -> bool:
+        """Take ``volume`` of ``currency`` and credit ``net_proceeds`` of ``quote_currency``.
+
+        One transaction: both changes or neither. False, with nothing changed, when the
+        balance is smaller than ``volume`` (or the currency is not held).
+        """
+        if volume <= 0 or net_proceeds < 0:
+            raise ValueError("a sell needs a positive volume and non-negative proceeds")
+        currency, quote_currency = currency.upper(), quote_currency.upper()
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            while True:
+                asset = await self._read(session, currency)
+                if asset is None or asset.balance < volume:
+                    return False
+                if await self._swap(session, currency, asset.balance, -volume, now):
+                    break
+            await self._ensure_row(session, quote_currency, asset.unit_currency, now)
+            while True:
+                quote = await self._read(session, quote_currency)
+                if quote is None:  # created just above and never deleted
+                    raise RuntimeError(f"paper balance row for {quote_currency} vanished")
+                if await self._swap(session, quote_currency, quote.balance, net_proceeds, now):
+                    return True
+
+    @staticmethod
+    async def _read(session: AsyncSession, currency: str) -> PaperBalanceRow | None:
+        stmt = select(PaperBalanceRow).where(PaperBalanceRow.currency == currency)
+        return await session.scalar(stmt.execution_options(populate_existing=True))
+
+    @staticmethod
+    async def _swap(
+        session: AsyncSession, currency: str, seen: Decimal, delta: Decimal, now: datetime
+    ) -> bool:
+        """Set the balance to ``seen + delta`` only if it is still ``seen``."""
+        stmt = (
+            update(PaperBalanceRow)
+            .where(PaperBalanceRow.currency == currency, PaperBalanceRow.balance == seen)
+            .values(balance=_EXACT.add(seen, delta), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result = cast(CursorResult[Any], await session.execute(stmt))
+        return result.rowcount == 1
+
+    @staticmethod
+    async def _ensure_row(
+        session: AsyncSession, currency: str, unit_currency: str, now: datetime
+    ) -> None:
+        values = {
+            "currency": currency,
+            "balance": _ZERO,
+            "locked": _ZERO,
+            "avg_buy_price": _ZERO,
+            "unit_currency": unit_currency,
+            "updated_at": now,
+        }
+        dialect = (await session.connection()).dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            maker = pg_insert if dialect == "postgresql" else sqlite_insert
+            await session.execute(maker(PaperBalanceRow).values(values).on_conflict_do_nothing())
+        elif await SqlPaperBalances._read(session, currency) is None:
+            await session.execute(insert(PaperBalanceRow).values(values))

@@ -1,0 +1,322 @@
+"""`SqlOrderRepository`: the order log and pending previews on SQLAlchemy.
+
+Every method is one short transaction and returns `bot.domain` dataclasses, never ORM rows.
+The exactly-once rules live in the database: a confirmation and an announcement are each
+claimed by one conditional UPDATE whose row count names the single winner, so several
+processes sharing the database behave like one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import OrderRow, PendingSellRow
+from bot.domain import (
+    ClaimOutcome,
+    NewOrder,
+    NewPendingSell,
+    OrderFill,
+    OrderRecord,
+    OrderState,
+    PendingSell,
+    PendingStatus,
+)
+
+FINAL_STATES = tuple(s.value for s in OrderState if s.is_final)
+NOT_FINAL_STATES = tuple(s.value for s in OrderState if not s.is_final)
+
+
+class DuplicateIdentifier(Exception):
+    """An order with this client ``identifier`` is already in the log."""
+
+    def __init__(self, identifier: str) -> None:
+        super().__init__(f"order identifier already recorded: {identifier}")
+        self.identifier = identifier
+
+
+class OrderNotFound(LookupError):
+    """No order in the log has this identifier."""
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _pending(row: PendingSellRow) -> PendingSell:
+    return PendingSell(
+        id=row.id,
+        user_id=row.user_id,
+        chat_id=row.chat_id,
+        market=row.market,
+        volume=row.volume,
+        lang=row.lang,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        status=PendingStatus(row.status),
+        message_id=row.message_id,
+    )
+
+
+def _order(row: OrderRow) -> OrderRecord:
+    return OrderRecord(
+        id=row.id,
+        identifier=row.identifier,
+        uuid=row.uuid,
+        pending_id=row.pending_id,
+        user_id=row.user_id,
+        chat_id=row.chat_id,
+        lang=row.lang,
+        market=row.market,
+        side=row.side,
+        ord_type=row.ord_type,
+        requested_volume=row.requested_volume,
+        state=OrderState(row.state),
+        executed_volume=row.executed_volume,
+        avg_price=row.avg_price,
+        gross_funds=row.gross_funds,
+        paid_fee=row.paid_fee,
+        paper=row.paper,
+        last_error=row.last_error,
+        raw_response=row.raw_response,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        announced_at=row.announced_at,
+    )
+
+
+def _why_not_claimed(row: PendingSellRow | None, user_id: int) -> ClaimOutcome:
+    if row is None:
+        return ClaimOutcome.NOT_FOUND
+    if row.user_id != user_id:
+        return ClaimOutcome.NOT_OWNER
+    if row.status == PendingStatus.CLAIMED:
+        return ClaimOutcome.ALREADY_CONFIRMED
+    if row.status == PendingStatus.CANCELLED:
+        return ClaimOutcome.CANCELLED
+    return ClaimOutcome.EXPIRED
+
+
+class SqlOrderRepository:
+    """Implements `bot.services.ports.OrderRepository`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # -- pending previews -------------------------------------------------------------
+
+    async def create_pending(self, pending: NewPendingSell) -> PendingSell:
+        row = PendingSellRow(
+            id=pending.id,
+            user_id=pending.user_id,
+            chat_id=pending.chat_id,
+            market=pending.market,
+            volume=pending.volume,
+            lang=pending.lang,
+            created_at=pending.created_at,
+            expires_at=pending.expires_at,
+            status=PendingStatus.PENDING.value,
+            message_id=None,
+        )
+        async with self._sessions() as session, session.begin():
+            session.add(row)
+        return _pending(row)
+
+    async def get_pending(self, pending_id: str) -> PendingSell | None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(PendingSellRow, pending_id)
+            return None if row is None else _pending(row)
+
+    async def set_pending_message(self, pending_id: str, message_id: int) -> None:
+        stmt = (
+            update(PendingSellRow)
+            .where(PendingSellRow.id == pending_id)
+            .values(message_id=message_id)
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(stmt)
+
+    async def claim_pending(self, pending_id: str, user_id: int, now: datetime) -> ClaimOutcome:
+        stmt = (
+            update(PendingSellRow)
+            .where(
+                PendingSellRow.id == pending_id,
+                PendingSellRow.status == PendingStatus.PENDING.value,
+                PendingSellRow.user_id == user_id,
+                PendingSellRow.expires_at > now,
+            )
+            .values(status=PendingStatus.CLAIMED.value)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            if _rowcount(await session.execute(stmt)) == 1:
+                return ClaimOutcome.CLAIMED
+            row = await session.get(PendingSellRow, pending_id)
+            return _why_not_claimed(row, user_id)
+
+    async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
+        stmt = (
+            update(PendingSellRow)
+            .where(
+                PendingSellRow.id == pending_id,
+                PendingSellRow.user_id == user_id,
+                PendingSellRow.status == PendingStatus.PENDING.value,
+            )
+            .values(status=PendingStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            return _rowcount(await session.execute(stmt)) == 1
+
+    async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:
+        stmt = (
+            update(PendingSellRow)
+            .where(
+                PendingSellRow.user_id == user_id,
+                PendingSellRow.status == PendingStatus.PENDING.value,
+            )
+            .values(status=PendingStatus.CANCELLED.value)
+            .returning(PendingSellRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            rows = (await session.scalars(stmt)).all()
+            return sorted((_pending(r) for r in rows), key=lambda p: (p.created_at, p.id))
+
+    # -- orders -----------------------------------------------------------------------
+
+    async def record_submitting(self, order: NewOrder) -> OrderRecord:
+        row = OrderRow(
+            identifier=order.identifier,
+            uuid=None,
+            pending_id=order.pending_id,
+            user_id=order.user_id,
+            chat_id=order.chat_id,
+            lang=order.lang,
+            market=order.market,
+            side=order.side,
+            ord_type=order.ord_type,
+            requested_volume=order.requested_volume,
+            state=OrderState.SUBMITTING.value,
+            executed_volume=0,
+            paper=order.paper,
+            created_at=order.created_at,
+            updated_at=order.created_at,
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(row)
+                await session.flush()
+        except IntegrityError as exc:
+            raise DuplicateIdentifier(order.identifier) from exc
+        return _order(row)
+
+    async def update_order(self, identifier: str, fill: OrderFill) -> OrderRecord:
+        values: dict[str, Any] = {"state": fill.state.value, "updated_at": datetime.now(UTC)}
+        optional = {
+            "uuid": fill.uuid,
+            "executed_volume": fill.executed_volume,
+            "avg_price": fill.avg_price,
+            "gross_funds": fill.gross_funds,
+            "paid_fee": fill.paid_fee,
+            "raw_response": fill.raw_response,
+            "last_error": fill.error,
+        }
+        values.update({k: v for k, v in optional.items() if v is not None})
+        stmt = (
+            update(OrderRow)
+            .where(OrderRow.identifier == identifier)
+            .values(values)
+            .returning(OrderRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            row = await session.scalar(stmt)
+            if row is None:
+                raise OrderNotFound(identifier)
+            return _order(row)
+
+    async def get_order(self, order_id: int) -> OrderRecord | None:
+        return await self._one(select(OrderRow).where(OrderRow.id == order_id))
+
+    async def get_order_by_uuid(self, uuid: str) -> OrderRecord | None:
+        return await self._one(select(OrderRow).where(OrderRow.uuid == uuid))
+
+    async def get_order_by_identifier(self, identifier: str) -> OrderRecord | None:
+        return await self._one(select(OrderRow).where(OrderRow.identifier == identifier))
+
+    async def list_recent(self, user_id: int | None, limit: int) -> list[OrderRecord]:
+        stmt = select(OrderRow).order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+        if user_id is not None:
+            stmt = stmt.where(OrderRow.user_id == user_id)
+        return await self._many(stmt.limit(limit))
+
+    async def list_all(self) -> list[OrderRecord]:
+        return await self._many(select(OrderRow).order_by(OrderRow.created_at, OrderRow.id))
+
+    async def list_not_final(self) -> list[OrderRecord]:
+        stmt = select(OrderRow).where(OrderRow.state.in_(NOT_FINAL_STATES)).order_by(OrderRow.id)
+        return await self._many(stmt)
+
+    async def list_final_unannounced(self) -> list[OrderRecord]:
+        stmt = (
+            select(OrderRow)
+            .where(OrderRow.state.in_(FINAL_STATES), OrderRow.announced_at.is_(None))
+            .order_by(OrderRow.id)
+        )
+        return await self._many(stmt)
+
+    # -- announcements ----------------------------------------------------------------
+
+    async def claim_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+        stmt = (
+            update(OrderRow)
+            .where(
+                OrderRow.id == order_id,
+                OrderRow.announced_at.is_(None),
+                OrderRow.state.in_(FINAL_STATES),
+                (OrderRow.announce_claimed_at.is_(None))
+                | (OrderRow.announce_claimed_at < now - lease),
+            )
+            .values(announce_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            return _rowcount(await session.execute(stmt)) == 1
+
+    async def release_announcement(self, order_id: int) -> None:
+        stmt = (
+            update(OrderRow)
+            .where(OrderRow.id == order_id, OrderRow.announced_at.is_(None))
+            .values(announce_claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(stmt)
+
+    async def mark_announced(self, order_id: int, now: datetime) -> None:
+        stmt = (
+            update(OrderRow)
+            .where(OrderRow.id == order_id, OrderRow.announced_at.is_(None))
+            .values(announced_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(stmt)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    async def _one(self, stmt: Select[OrderRow]) -> OrderRecord | None:
+        async with self._sessions() as session, session.begin():
+            row = await session.scalar(stmt)
+            return None if row is None else _order(row)
+
+    async def _many(self, stmt: Select[OrderRow]) -> list[OrderRecord]:
+        async with self._sessions() as session, session.begin():
+            rows: Sequence[OrderRow] = (await session.scalars(stmt)).all()
+            return [_order(r) for r in rows]
