@@ -26,7 +26,7 @@ from tests.db_fixtures import db_url, is_sqlite, sqlite_url
 
 __all__ = ["db_url"]
 
-TABLES = {"orders", "pending_sells", "paper_balances"}
+TABLES = {"orders", "pending_sells", "paper_balances", "paper_orders"}
 
 
 def _head() -> str:

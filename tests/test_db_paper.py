@@ -7,6 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
@@ -134,3 +135,39 @@ async def test_concurrent_sells_never_overdraw(
         "ETH": Decimal("0.02"),
         "KRW": Decimal("0.00000028"),
     }
+
+
+async def test_execute_sell_stores_the_order_with_the_balances(paper: SqlPaperBalances) -> None:
+    await paper.seed_if_empty(SEED)
+    assert await paper.execute_sell(
+        "BTC", Decimal("0.01"), "KRW", Decimal(95), uuid="u1", identifier="i1", order_json="{1}"
+    )
+    assert await paper.get_order_json(uuid="u1") == "{1}"
+    assert await paper.get_order_json(identifier="i1") == "{1}"
+    assert await paper.get_order_json(uuid="u2") is None
+    assert (await balances(paper))["BTC"] == Decimal("0.04")
+    with pytest.raises(ValueError, match="exactly one"):
+        await paper.get_order_json()
+
+
+async def test_execute_sell_short_balance_stores_nothing(paper: SqlPaperBalances) -> None:
+    await paper.seed_if_empty(SEED)
+    assert not await paper.execute_sell(
+        "BTC", Decimal("1"), "KRW", Decimal(1), uuid="u1", identifier="i1", order_json="{}"
+    )
+    assert await paper.get_order_json(identifier="i1") is None
+    assert await balances(paper) == SEED
+
+
+async def test_execute_sell_reused_identifier_changes_nothing(paper: SqlPaperBalances) -> None:
+    await paper.seed_if_empty(SEED)
+    assert await paper.execute_sell(
+        "BTC", Decimal("0.01"), "KRW", Decimal(1), uuid="u1", identifier="i1", order_json="{1}"
+    )
+    before = await balances(paper)
+    with pytest.raises(IntegrityError):
+        await paper.execute_sell(
+            "BTC", Decimal("0.01"), "KRW", Decimal(1), uuid="u2", identifier="i1", order_json="{2}"
+        )
+    assert await balances(paper) == before
+    assert await paper.get_order_json(uuid="u2") is None

@@ -414,3 +414,17 @@ async def test_two_processes_claim_one_announcement(
         *(r.claim_announcement(order_id, T0, LEASE) for r in [repo, second_repo] * 10)
     )
     assert results.count(True) == 1
+
+
+async def test_released_claim_can_be_taken_at_once(
+    repo: SqlOrderRepository, second_repo: SqlOrderRepository
+) -> None:
+    order_id = await _final_order(repo)
+    assert await repo.claim_announcement(order_id, T0, LEASE) is True
+    assert await second_repo.claim_announcement(order_id, T0, LEASE) is False
+    await repo.release_announcement(order_id)  # sending failed
+    assert await second_repo.claim_announcement(order_id, T0, LEASE) is True
+    await second_repo.mark_announced(order_id, T0)
+    await repo.release_announcement(order_id)  # too late: it stays announced
+    assert await repo.claim_announcement(order_id, T0 + LEASE * 10, LEASE) is False
+    assert await repo.list_final_unannounced() == []

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, DecimalText, UTCDateTime
 
-__all__ = ["Base", "OrderRow", "PaperBalanceRow", "PendingSellRow"]
+__all__ = ["Base", "OrderRow", "PaperBalanceRow", "PaperOrderRow", "PendingSellRow"]
 
 
 class OrderRow(Base):
@@ -79,3 +79,14 @@ class PaperBalanceRow(Base):
     avg_buy_price: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
     unit_currency: Mapped[str] = mapped_column(String(32), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class PaperOrderRow(Base):
+    """An order the paper exchange filled, as the JSON ``GET /v1/order`` would return."""
+
+    __tablename__ = "paper_orders"
+
+    uuid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    order_json: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -1,5 +1,8 @@
 """`SqlPaperBalances`: the simulated account of paper trading, kept in the database.
 
+It holds the balances and the orders the paper exchange filled (their JSON, as
+``GET /v1/order`` would answer), so both survive restarts.
+
 Amounts are stored as exact decimal text, so SQL cannot do the arithmetic; a sell instead
 reads a balance, computes in `Decimal`, and writes with a conditional UPDATE that only
 matches if the balance is still the one it read (compare-and-swap). A lost race simply
@@ -20,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import PaperBalanceRow
+from bot.db.models import PaperBalanceRow, PaperOrderRow
 from bot.upbit.models import Account
 
 _ZERO = Decimal(0)
@@ -87,24 +90,75 @@ class SqlPaperBalances:
         One transaction: both changes or neither. False, with nothing changed, when the
         balance is smaller than ``volume`` (or the currency is not held).
         """
+        async with self._sessions() as session, session.begin():
+            return await self._sell(session, currency, volume, quote_currency, net_proceeds)
+
+    async def execute_sell(
+        self,
+        currency: str,
+        volume: Decimal,
+        quote_currency: str,
+        net_proceeds: Decimal,
+        *,
+        uuid: str,
+        identifier: str,
+        order_json: str,
+    ) -> bool:
+        """`apply_market_sell` and store the filled order, atomically.
+
+        False (nothing stored) if the balance is short; a reused ``identifier`` or ``uuid``
+        raises `sqlalchemy.exc.IntegrityError` and changes nothing.
+        """
+        async with self._sessions() as session, session.begin():
+            if not await self._sell(session, currency, volume, quote_currency, net_proceeds):
+                return False
+            session.add(
+                PaperOrderRow(
+                    uuid=uuid,
+                    identifier=identifier,
+                    order_json=order_json,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            await session.flush()
+            return True
+
+    async def get_order_json(
+        self, *, uuid: str | None = None, identifier: str | None = None
+    ) -> str | None:
+        """The stored JSON of a paper order, by ``uuid`` or ``identifier``."""
+        if (uuid is None) == (identifier is None):
+            raise ValueError("give exactly one of uuid and identifier")
+        column = PaperOrderRow.uuid if uuid is not None else PaperOrderRow.identifier
+        key = uuid if uuid is not None else identifier
+        async with self._sessions() as session, session.begin():
+            return await session.scalar(select(PaperOrderRow.order_json).where(column == key))
+
+    async def _sell(
+        self,
+        session: AsyncSession,
+        currency: str,
+        volume: Decimal,
+        quote_currency: str,
+        net_proceeds: Decimal,
+    ) -> bool:
         if volume <= 0 or net_proceeds < 0:
             raise ValueError("a sell needs a positive volume and non-negative proceeds")
         currency, quote_currency = currency.upper(), quote_currency.upper()
         now = datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
-            while True:
-                asset = await self._read(session, currency)
-                if asset is None or asset.balance < volume:
-                    return False
-                if await self._swap(session, currency, asset.balance, -volume, now):
-                    break
-            await self._ensure_row(session, quote_currency, asset.unit_currency, now)
-            while True:
-                quote = await self._read(session, quote_currency)
-                if quote is None:  # created just above and never deleted
-                    raise RuntimeError(f"paper balance row for {quote_currency} vanished")
-                if await self._swap(session, quote_currency, quote.balance, net_proceeds, now):
-                    return True
+        while True:
+            asset = await self._read(session, currency)
+            if asset is None or asset.balance < volume:
+                return False
+            if await self._swap(session, currency, asset.balance, -volume, now):
+                break
+        await self._ensure_row(session, quote_currency, asset.unit_currency, now)
+        while True:
+            quote = await self._read(session, quote_currency)
+            if quote is None:  # created just above and never deleted
+                raise RuntimeError(f"paper balance row for {quote_currency} vanished")
+            if await self._swap(session, quote_currency, quote.balance, net_proceeds, now):
+                return True
 
     @staticmethod
     async def _read(session: AsyncSession, currency: str) -> PaperBalanceRow | None:

@@ -1,4 +1,4 @@
-"""Initial schema: orders, pending_sells, paper_balances.
+"""Initial schema: orders, pending_sells, paper_balances, paper_orders.
 
 Revision ID: 0001
 Revises:
@@ -91,8 +91,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("currency", name=op.f("pk_paper_balances")),
     )
 
+    op.create_table(
+        "paper_orders",
+        sa.Column("uuid", sa.String(length=255), nullable=False),
+        sa.Column("identifier", sa.String(length=255), nullable=False),
+        sa.Column("order_json", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("uuid", name=op.f("pk_paper_orders")),
+        sa.UniqueConstraint("identifier", name=op.f("uq_paper_orders_identifier")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("paper_orders")
     op.drop_table("paper_balances")
     with op.batch_alter_table("pending_sells", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_sells_user_id_status"))
