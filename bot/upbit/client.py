@@ -50,6 +50,7 @@ import httpx
 
 from bot.upbit.auth import Params, make_token, wire_query
 from bot.upbit.errors import (
+    AuthError,
     OrderOutcomeUnknown,
     RateLimited,
     ServerError,
@@ -180,6 +181,58 @@ class UpbitClient:
     ) -> None:
         if not access_key or not secret_key:
             raise ValueError("access_key and secret_key are required")
+        self._init(
+            access_key,
+            secret_key,
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            max_read_retries=max_read_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_block_wait=max_block_wait,
+        )
+
+    @classmethod
+    def public(
+        cls,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_read_retries: int = 3,
+    ) -> Self:
+        """A client without keys, for the quotation API only (ticker, orderbook, markets).
+
+        Every private call raises `AuthError` without sending anything (paper trading).
+        """
+        client = cls.__new__(cls)
+        client._init(
+            "",
+            "",
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            max_read_retries=max_read_retries,
+            backoff_base=0.2,
+            backoff_cap=5.0,
+            max_block_wait=10.0,
+        )
+        return client
+
+    def _init(
+        self,
+        access_key: str,
+        secret_key: str,
+        *,
+        base_url: str,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None,
+        max_read_retries: int,
+        backoff_base: float,
+        backoff_cap: float,
+        max_block_wait: float,
+    ) -> None:
         if max_read_retries < 0:
             raise ValueError("max_read_retries must be >= 0")
         self._access_key = access_key
@@ -289,6 +342,8 @@ class UpbitClient:
             content = json.dumps(body, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         if signed:
+            if not self._secret_key:
+                raise AuthError(f"{method} {path} needs API keys", name="no_keys")
             token = make_token(self._access_key, self._secret_key, body if body else params)
             headers["Authorization"] = f"Bearer {token}"
         async with map_transport_errors(method, path, identifier=identifier):
