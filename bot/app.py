@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
+from bot.paper import PaperExchange
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
 from bot.services.portfolio import PortfolioService
@@ -63,9 +65,7 @@ class Runtime:
 
 def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSource | None]:
     if settings.paper_trading:
-        from bot.paper import PaperExchange
-
-        paper = PaperExchange(
+        paper = PaperExchange.create(
             settings.upbit_api_url, SqlPaperBalances(sessions), settings.paper_balances
         )
         return paper, paper.events()
@@ -91,6 +91,10 @@ def _touch(path: str) -> None:
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    # Opt in to PTB's timedelta time periods: otherwise every `RetryAfter` PTB builds on a
+    # 429 emits a PTBDeprecationWarning from its own constructor (an error under
+    # `-W error`). Our code reads `retry_after` either way (`delivery.with_retries`).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     runtime = Runtime()
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]

@@ -17,4 +17,4 @@ async def test_balance_then_quick_sell_then_confirm(bot_factory):
     posts = bot.upbit.requests_to("POST", "/v1/orders")
     assert len(posts) == 1
     notice = await bot.message_after(mark, contains="Sold")
-    assert USER == int(notice.params["chat_id"])
+    assert int(notice.params["chat_id"]) == USER

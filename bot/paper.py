@@ -1,0 +1,307 @@
+"""Paper trading: a second implementation of the `Exchange` port.
+
+Prices and order books come from Upbit's public quotation API (no keys; none are used even
+if set). Balances and orders live in the database, so they survive restarts. A market sell
+fills at once by walking the live bids, with the market's fee; the balance change and the
+order record are written in one transaction. Nothing above the port knows which exchange
+is in use, except that every message carries the PAPER tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid as uuid_lib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Protocol
+
+from bot.services.amounts import round_volume, walk_bids
+from bot.upbit.client import UpbitClient
+from bot.upbit.errors import (
+    InsufficientFunds,
+    InvalidRequest,
+    InvalidVolume,
+    MarketNotFound,
+    OrderNotFound,
+    OrderRejected,
+    UnderMinTotal,
+)
+from bot.upbit.models import (
+    Account,
+    ApiKey,
+    ChanceMarket,
+    MarketInfo,
+    MarketSide,
+    MyOrderEvent,
+    Order,
+    Orderbook,
+    OrderChance,
+    Ticker,
+)
+
+log = logging.getLogger(__name__)
+
+KST = timezone(timedelta(hours=9))
+# Upbit's published taker fees and minimum order totals per quote currency (UPBIT.md §3).
+FEES: Mapping[str, Decimal] = {
+    "KRW": Decimal("0.0005"),
+    "BTC": Decimal("0.0025"),
+    "USDT": Decimal("0.0025"),
+}
+MIN_TOTALS: Mapping[str, Decimal] = {
+    "KRW": Decimal(5000),
+    "BTC": Decimal("0.00005"),
+    "USDT": Decimal("0.5"),
+}
+MAX_TOTALS: Mapping[str, Decimal] = {"KRW": Decimal(1_000_000_000), "BTC": Decimal(10)}
+MARKETS_CACHE_SECONDS = 600.0
+
+
+class PaperStore(Protocol):
+    async def seed_if_empty(
+        self, balances: Mapping[str, Decimal], unit_currency: str = "KRW"
+    ) -> bool: ...
+
+    async def get_all(self) -> list[Account]: ...
+
+    async def execute_sell(
+        self,
+        currency: str,
+        volume: Decimal,
+        quote_currency: str,
+        net_proceeds: Decimal,
+        *,
+        uuid: str,
+        identifier: str,
+        order_json: str,
+    ) -> bool:
+        """Move the balances and store the order, atomically; False if the balance is short."""
+        ...
+
+    async def get_order_json(
+        self, *, uuid: str | None = None, identifier: str | None = None
+    ) -> str | None: ...
+
+
+class PaperEvents:
+    """Wakes the fill watcher the moment a paper order fills (the paper `myOrder` stream)."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[MyOrderEvent] = asyncio.Queue()
+
+    def publish(self, event: MyOrderEvent) -> None:
+        self._queue.put_nowait(event)
+
+    async def run(
+        self,
+        on_event: Callable[[MyOrderEvent], Awaitable[None]],
+        on_state_change: Callable[[bool], Awaitable[None]],
+        stop_event: asyncio.Event,
+    ) -> None:
+        await on_state_change(True)
+        stopper = asyncio.create_task(stop_event.wait())
+        try:
+            while not stop_event.is_set():
+                getter = asyncio.create_task(self._queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter in done:
+                    await on_event(getter.result())
+                else:
+                    getter.cancel()
+        finally:
+            stopper.cancel()
+
+
+def _split(market: str) -> tuple[str, str]:
+    quote, _, currency = market.partition("-")
+    return quote, currency
+
+
+class PaperExchange:
+    """Simulated account on live public prices."""
+
+    def __init__(
+        self,
+        quotes: UpbitClient,
+        store: PaperStore,
+        seed: Mapping[str, Decimal],
+    ) -> None:
+        self._quotes = quotes
+        self._store = store
+        self._seed = dict(seed)
+        self._seeded = False
+        self._events = PaperEvents()
+        self._listed: dict[str, MarketInfo] = {}
+        self._listed_at = float("-inf")
+
+    @classmethod
+    def create(cls, api_url: str, store: PaperStore, seed: Mapping[str, Decimal]) -> PaperExchange:
+        return cls(UpbitClient.public(base_url=api_url), store, seed)
+
+    @property
+    def is_paper(self) -> bool:
+        return True
+
+    def events(self) -> PaperEvents:
+        return self._events
+
+    async def aclose(self) -> None:
+        await self._quotes.aclose()
+
+    async def _ensure_seeded(self) -> None:
+        if not self._seeded:
+            if await self._store.seed_if_empty(self._seed):
+                log.info("paper account seeded with %s", ", ".join(sorted(self._seed)))
+            self._seeded = True
+
+    async def _listed_markets(self) -> dict[str, MarketInfo]:
+        if time.monotonic() - self._listed_at > MARKETS_CACHE_SECONDS:
+            self._listed = {m.market: m for m in await self._quotes.markets()}
+            self._listed_at = time.monotonic()
+        return self._listed
+
+    # -- the Exchange port -------------------------------------------------------------------
+
+    async def accounts(self) -> list[Account]:
+        await self._ensure_seeded()
+        return await self._store.get_all()
+
+    async def order_chance(self, market: str) -> OrderChance:
+        if market not in await self._listed_markets():
+            raise MarketNotFound(f"unknown market {market}", name="notfoundmarket", status=400)
+        quote, currency = _split(market)
+        accounts = {a.currency: a for a in await self.accounts()}
+        fee = FEES.get(quote, Decimal("0.0025"))
+        minimum = MIN_TOTALS.get(quote, Decimal(0))
+
+        def account(code: str) -> Account:
+            return accounts.get(code) or Account(
+                code, Decimal(0), Decimal(0), Decimal(0), False, quote
+            )
+
+        return OrderChance(
+            bid_fee=fee,
+            ask_fee=fee,
+            maker_bid_fee=fee,
+            maker_ask_fee=fee,
+            market=ChanceMarket(
+                id=market,
+                name=f"{currency}/{quote}",
+                order_sides=("ask", "bid"),
+                bid_types=("limit", "price"),
+                ask_types=("limit", "market"),
+                bid=MarketSide(quote, minimum),
+                ask=MarketSide(currency, minimum),
+                max_total=MAX_TOTALS.get(quote),
+                state="active",
+            ),
+            bid_account=account(quote),
+            ask_account=account(currency),
+        )
+
+    async def tickers(self, markets: Sequence[str]) -> list[Ticker]:
+        return await self._quotes.tickers(markets)
+
+    async def orderbooks(self, markets: Sequence[str]) -> list[Orderbook]:
+        return await self._quotes.orderbooks(markets)
+
+    async def markets(self) -> list[MarketInfo]:
+        return list((await self._listed_markets()).values())
+
+    async def api_keys(self) -> list[ApiKey]:
+        return []
+
+    async def sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
+        if volume <= 0 or volume != round_volume(volume):
+            raise InvalidVolume("invalid volume", name="invalid_volume_ask", status=400)
+        if await self._store.get_order_json(identifier=identifier) is not None:
+            raise InvalidRequest("identifier already used", name="validation_error", status=400)
+        chance = await self.order_chance(market)
+        books = await self._quotes.orderbooks([market])
+        if not books or not books[0].units:
+            raise OrderRejected("no order book", name="create_ask_error", status=400)
+        book = books[0]
+        walk = walk_bids(book.units, volume)
+        if not walk.filled:
+            raise OrderRejected(
+                "volume exceeds the order book", name="create_ask_error", status=400
+            )
+        best_bid = book.best_bid or Decimal(0)
+        if volume * best_bid < chance.market.ask.min_total:
+            raise UnderMinTotal(
+                "under minimum total", name="under_min_total_market_ask", status=400
+            )
+        fee = walk.gross * chance.ask_fee
+        order = self._order_json(market, volume, identifier, book, fee)
+        quote, currency = _split(market)
+        ok = await self._store.execute_sell(
+            currency,
+            volume,
+            quote,
+            walk.gross - fee,
+            uuid=order["uuid"],
+            identifier=identifier,
+            order_json=json.dumps(order),
+        )
+        if not ok:
+            raise InsufficientFunds(
+                "insufficient balance", name="insufficient_funds_ask", status=400
+            )
+        log.info("paper order filled market=%s uuid=%s", market, order["uuid"])
+        self._events.publish(MyOrderEvent(order["uuid"], identifier, market, "done", "REALTIME"))
+        return Order.from_json(json.loads(json.dumps(order)))
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        text = await self._store.get_order_json(uuid=uuid, identifier=identifier)
+        if text is None:
+            raise OrderNotFound("order not found", name="order_not_found", status=404)
+        return Order.from_json(json.loads(text))
+
+    @staticmethod
+    def _order_json(
+        market: str, volume: Decimal, identifier: str, book: Orderbook, fee: Decimal
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC).astimezone(KST).isoformat(timespec="seconds")
+        trades: list[dict[str, str]] = []
+        remaining = volume
+        for unit in sorted(book.units, key=lambda u: u.bid_price, reverse=True):
+            if remaining <= 0:
+                break
+            take = min(remaining, unit.bid_size)
+            remaining -= take
+            trades.append(
+                {
+                    "market": market,
+                    "uuid": str(uuid_lib.uuid4()),
+                    "price": format(unit.bid_price, "f"),
+                    "volume": format(take, "f"),
+                    "funds": format(take * unit.bid_price, "f"),
+                    "trend": "down",
+                    "side": "ask",
+                    "created_at": now,
+                }
+            )
+        return {
+            "uuid": str(uuid_lib.uuid4()),
+            "identifier": identifier,
+            "market": market,
+            "side": "ask",
+            "ord_type": "market",
+            "state": "done",
+            "created_at": now,
+            "volume": format(volume, "f"),
+            "remaining_volume": "0",
+            "executed_volume": format(volume, "f"),
+            "reserved_fee": "0",
+            "remaining_fee": "0",
+            "paid_fee": format(fee, "f"),
+            "locked": "0",
+            "trades_count": len(trades),
+            "trades": trades,
+        }
