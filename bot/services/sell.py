@@ -54,7 +54,6 @@ from bot.upbit.errors import (
     IPNotAllowed,
     MarketNotFound,
     MarketOffline,
-    OrderNotFound,
     OrderRejected,
     OutOfScope,
     OverMaxTotal,
@@ -345,6 +344,25 @@ class SellService:
             return None
         if await self._repo.cancel_pending(pending_id, pending.user_id):
             return pending
+        return None
+
+    async def press_refusal(self, pending_id: str, user_id: int) -> str | None:
+        """A read-only look at a preview before a press is answered: the catalogue code of
+        why this user's press cannot place or cancel it, or None when it may try.
+
+        Advisory only (it lets the presser, not the owner's chat, be told "not yours");
+        the conditional claim in `confirm` stays the one authority on who wins.
+        """
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None:
+            return "claim_not_found"
+        if pending.user_id != user_id:
+            return "claim_not_owner"
+        if pending.status is PendingStatus.CLAIMED:
+            return "claim_already_confirmed"
+        if pending.status is PendingStatus.CANCELLED:
+            # The expiry job cancels a preview whose time is up: say why.
+            return "claim_expired" if pending.expires_at <= self._clock() else "claim_cancelled"
         return None
 
     async def confirm(self, pending_id: str, user_id: int) -> ConfirmResult:

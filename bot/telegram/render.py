@@ -52,7 +52,8 @@ def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
 
 def preview(lang: str, p: SellPreview, now: datetime) -> str:
     q = p.quote_currency
-    seconds = max(0, int((p.expires_at - now).total_seconds()))
+    # Rounded, not truncated: a 60 s preview rendered a few ms later still says 60 s.
+    seconds = max(0, round((p.expires_at - now).total_seconds()))
     return t(
         lang,
         "preview",

@@ -19,6 +19,10 @@ from bot.telegram.keyboards import CONFIRM_PATTERN, parse_pending, parse_quick, 
 
 log = logging.getLogger(__name__)
 
+# Claim refusals that leave the preview message as it is (the press was not the owner's to
+# make, or another press already won).
+_LEAVE_ALONE = frozenset({"claim_already_confirmed", "claim_not_owner", "claim_not_found"})
+
 
 async def _open_preview(
     update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
@@ -109,13 +113,15 @@ async def _confirm(
     user_id: int,
     lang: str,
 ) -> None:
+    early = await svc.sell.press_refusal(pending_id, user_id)
+    if early is not None:
+        # Unknown id, someone else's preview, already confirmed, cancelled or expired: tell
+        # the presser only; the preview already shows its outcome (or isn't theirs).
+        await query.answer(t(lang, early), show_alert=True)
+        return
     await query.answer(t(lang, "placing"))
     result = await svc.sell.confirm(pending_id, user_id)
-    if result.status is ConfirmStatus.REFUSED and result.reason in (
-        "claim_already_confirmed",
-        "claim_not_owner",
-        "claim_not_found",
-    ):
+    if result.status is ConfirmStatus.REFUSED and result.reason in _LEAVE_ALONE:
         # Another press won, or the press is not this user's: leave the message alone.
         await _notify(context, svc, query, t(lang, result.reason), lang)
         return
@@ -134,10 +140,11 @@ async def _cancel(
     user_id: int,
     lang: str,
 ) -> None:
-    await query.answer()
     if not await svc.sell.cancel(pending_id, user_id):
-        await _notify(context, svc, query, t(lang, "claim_not_found"), lang)
+        reason = await svc.sell.press_refusal(pending_id, user_id) or "claim_not_found"
+        await query.answer(t(lang, reason), show_alert=True)
         return
+    await query.answer()
     if query.message is not None:
         await _edit_quietly(
             context,
