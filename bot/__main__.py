@@ -5,11 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from telegram import Update
-
-from bot.app import build_application
 from bot.config import load_settings_or_exit
-from bot.db.migrate import upgrade_to_head
 from bot.logging_setup import configure_logging
 
 log = logging.getLogger("bot")
@@ -18,6 +14,12 @@ log = logging.getLogger("bot")
 def main() -> None:
     settings = load_settings_or_exit()
     configure_logging(settings.log_level, settings.secret_values())
+    # Imported only now, so a configuration error is reported without loading the world.
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.db.migrate import upgrade_to_head
+
     upgrade_to_head(settings.database_url)
     app = build_application(settings)
     if settings.webhook_url:

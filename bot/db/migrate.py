@@ -4,12 +4,16 @@ Call `upgrade_to_head` from synchronous start-up code before the bot's event loo
 or `upgrade_to_head_async` inside a running loop. No ``alembic.ini`` is needed: the
 `Config` is built here and points at the repository's ``migrations/`` folder. On
 PostgreSQL a session advisory lock is held while upgrading, so several processes
-starting at once upgrade one after the other (the later ones find nothing to do).
+starting at once upgrade one after the other (the later ones find nothing to do); on
+SQLite an exclusive file lock beside the database does the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from alembic import command
@@ -45,8 +49,34 @@ def _upgrade(connection: Connection, cfg: Config) -> None:
     command.upgrade(cfg, "head")
 
 
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
+    """Serialise upgrades of one SQLite file across processes (PostgreSQL uses an advisory
+    lock instead): an exclusive flock on ``<database>.migrate-lock``."""
+    database = make_url(to_async_url(url)).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    lock_path = Path(f"{database}.migrate-lock")
+    handle = await asyncio.to_thread(lock_path.open, "a")
+    try:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
 async def upgrade_to_head_async(url: str) -> None:
     """Upgrade the database at ``url`` to head; a no-op when it is already there."""
+    if make_url(to_async_url(url)).get_backend_name() == "sqlite":
+        async with _sqlite_file_lock(url):
+            await _upgrade_to_head(url)
+    else:
+        await _upgrade_to_head(url)
+
+
+async def _upgrade_to_head(url: str) -> None:
     cfg = alembic_config(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     is_postgres = make_url(to_async_url(url)).get_backend_name() == "postgresql"
