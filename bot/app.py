@@ -136,10 +136,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         runtime.watcher = watcher
         runtime.watcher_task = asyncio.create_task(watcher.run(), name="fill-watcher")
         if settings.heartbeat_file and app.job_queue is not None:
+            # Touch once now: the job queue's first run would come a whole interval late.
+            await _heartbeat(settings.heartbeat_file)
             app.job_queue.run_repeating(
                 lambda _ctx: _heartbeat(settings.heartbeat_file),
                 HEARTBEAT_SECONDS,
-                first=0.0,
+                first=HEARTBEAT_SECONDS,
                 name="heartbeat",
             )
         try:
