@@ -39,6 +39,7 @@ import math
 import random
 import re
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -90,6 +91,43 @@ _GROUP_GUESS: Final[Mapping[str, str]] = {
     "/v1/ticker": "ticker",
     "/v1/orderbook": "orderbook",
 }
+
+
+# Upbit's per-second limits by group (UPBIT.md §5). The client never sends more than this
+# in any window of RATE_WINDOW seconds; the window is a little longer than Upbit's second
+# so network jitter cannot squeeze one call too many into Upbit's window.
+RATE_LIMITS: Final[Mapping[str, int]] = {
+    "default": 30,
+    "order": 12,
+    "order-test": 8,
+    "market": 10,
+    "candle": 10,
+    "trade": 10,
+    "ticker": 10,
+    "orderbook": 10,
+}
+RATE_WINDOW: Final = 1.1
+
+
+class RateLimiter:
+    """Sliding-window limiter: at most ``limit`` acquisitions in any ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float = RATE_WINDOW) -> None:
+        self._limit = limit
+        self._window = window
+        self._times: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._times and now - self._times[0] >= self._window:
+                    self._times.popleft()
+                if len(self._times) < self._limit:
+                    self._times.append(now)
+                    return
+                await asyncio.sleep(self._window - (now - self._times[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +282,7 @@ class UpbitClient:
         self._max_block_wait = max_block_wait
         self._remaining: dict[str, RemainingReq] = {}
         self._group_of: dict[tuple[str, str], str] = {}
+        self._limiters = {group: RateLimiter(limit) for group, limit in RATE_LIMITS.items()}
         # No Origin header, ever: Upbit throttles browser-origin requests to 1 per 10 s.
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
@@ -331,7 +370,10 @@ class UpbitClient:
         identifier: str | None = None,
     ) -> httpx.Response:
         """Sign (with a fresh nonce) and send one request; no retries here."""
-        await self._respect_remaining(self._group(method, path))
+        group = self._group(method, path)
+        limiter = self._limiters.get(group) or self._limiters["default"]
+        await limiter.acquire()
+        await self._respect_remaining(group)
         url = path
         if params:
             url = f"{path}?{wire_query(params)}"
