@@ -68,6 +68,7 @@ class FillWatcher:
         self._stop = asyncio.Event()
         self._ws_connected = False
         self._watching = 0
+        self._undelivered = False  # a notice failed at the last sweep: retry at poll pace
         self._sweep_lock = asyncio.Lock()
 
     @property
@@ -103,7 +104,10 @@ class FillWatcher:
                     await self.sweep()
                 except Exception:
                     log.exception("fill watcher sweep failed")
-                interval = self._safety_interval if self._ws_connected else self._poll_interval
+                # A notice Telegram refused is retried at poll pace, not at the 15 s safety
+                # pace the socket allows for orders.
+                relaxed = self._ws_connected and not self._undelivered
+                interval = self._safety_interval if relaxed else self._poll_interval
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), interval)
                 self._wake.clear()
@@ -131,8 +135,11 @@ class FillWatcher:
             self._watching = len(open_orders)
             for record in open_orders:
                 await self._refresh(record)
+            undelivered = False
             for record in await self._repo.list_final_unannounced():
-                await self._announce(record)
+                if not await self._announce(record):
+                    undelivered = True
+            self._undelivered = undelivered
 
     async def _refresh(self, record: OrderRecord) -> None:
         try:
@@ -153,14 +160,16 @@ class FillWatcher:
             return
         await self._repo.update_order(record.identifier, order_fill(order))
 
-    async def _announce(self, record: OrderRecord) -> None:
+    async def _announce(self, record: OrderRecord) -> bool:
+        """False when the notice could not be sent (and should be retried soon)."""
         if not await self._repo.claim_announcement(record.id, self._clock(), self._lease):
-            return
+            return True  # announced, or another live watcher is on it
         try:
             await self._notifier.announce(record)
         except Exception as exc:
             log.warning("fill notice not delivered order=%s: %s", record.id, type(exc).__name__)
             await self._repo.release_announcement(record.id)
-            return
+            return False
         await self._repo.mark_announced(record.id, self._clock())
         log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)
+        return True
