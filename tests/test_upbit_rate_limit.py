@@ -33,7 +33,7 @@ async def test_without_the_limiter_the_same_burst_is_refused(upbit_standin):
         max_read_retries=0,
     ) as client:
         client._limiters.clear()
-        client._limiters["default"] = RateLimiter(10_000)
+        client._limiters["default"] = RateLimiter(10_000)  # effectively none
         await asyncio.gather(
             *(client.tickers(["KRW-BTC"]) for _ in range(25)), return_exceptions=True
         )
@@ -44,6 +44,24 @@ async def test_rate_limiter_window():
     limiter = RateLimiter(3, window=0.3)
     start = time.monotonic()
     for _ in range(7):
-        await limiter.acquire()
-    # 7 acquisitions at 3 per 0.3 s need at least two full windows.
+        async with limiter.slot():
+            pass
+    # 7 calls at 3 per 0.3 s need at least two full windows.
     assert time.monotonic() - start >= 0.6
+
+
+async def test_rate_limiter_counts_calls_in_flight():
+    limiter = RateLimiter(2, window=0.2)
+    entered = 0
+
+    async def call():
+        nonlocal entered
+        async with limiter.slot():
+            entered += 1
+            await asyncio.sleep(0.3)
+
+    tasks = [asyncio.create_task(call()) for _ in range(3)]
+    await asyncio.sleep(0.15)
+    assert entered == 2  # the third waits while two are in flight
+    await asyncio.gather(*tasks)
+    assert entered == 3

@@ -33,6 +33,7 @@ Secrets: the keys never appear in ``repr``, logs or exception messages; request 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -93,9 +94,7 @@ _GROUP_GUESS: Final[Mapping[str, str]] = {
 }
 
 
-# Upbit's per-second limits by group (UPBIT.md §5). The client never sends more than this
-# in any window of RATE_WINDOW seconds; the window is a little longer than Upbit's second
-# so network jitter cannot squeeze one call too many into Upbit's window.
+# Upbit's per-second limits by group (UPBIT.md §5), enforced on our side by `RateLimiter`.
 RATE_LIMITS: Final[Mapping[str, int]] = {
     "default": 30,
     "order": 12,
@@ -106,28 +105,44 @@ RATE_LIMITS: Final[Mapping[str, int]] = {
     "ticker": 10,
     "orderbook": 10,
 }
-RATE_WINDOW: Final = 1.1
 
 
 class RateLimiter:
-    """Sliding-window limiter: at most ``limit`` acquisitions in any ``window`` seconds."""
+    """At most ``limit`` calls of a group in any ``window`` seconds, as Upbit counts them.
 
-    def __init__(self, limit: int, window: float = RATE_WINDOW) -> None:
+    Upbit counts a call when it arrives, which lies somewhere between our send and our
+    receipt of the answer. So a call counts from the moment it is sent (in flight) until
+    ``window`` seconds after its answer came back: whatever Upbit's one-second window looks
+    at, every call in it is still counted here.
+    """
+
+    def __init__(self, limit: int, window: float = 1.0) -> None:
         self._limit = limit
         self._window = window
-        self._times: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._in_flight = 0
+        self._done: deque[float] = deque()
+        self._changed = asyncio.Condition()
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                while self._times and now - self._times[0] >= self._window:
-                    self._times.popleft()
-                if len(self._times) < self._limit:
-                    self._times.append(now)
-                    return
-                await asyncio.sleep(self._window - (now - self._times[0]))
+    def _used(self, now: float) -> int:
+        while self._done and now - self._done[0] >= self._window:
+            self._done.popleft()
+        return self._in_flight + len(self._done)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._changed:
+            while self._used(time.monotonic()) >= self._limit:
+                wait = self._window - (time.monotonic() - self._done[0]) if self._done else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._in_flight -= 1
+                self._done.append(time.monotonic())
+                self._changed.notify_all()
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,8 +386,6 @@ class UpbitClient:
     ) -> httpx.Response:
         """Sign (with a fresh nonce) and send one request; no retries here."""
         group = self._group(method, path)
-        limiter = self._limiters.get(group) or self._limiters["default"]
-        await limiter.acquire()
         await self._respect_remaining(group)
         url = path
         if params:
@@ -388,7 +401,11 @@ class UpbitClient:
                 raise AuthError(f"{method} {path} needs API keys", name="no_keys")
             token = make_token(self._access_key, self._secret_key, body if body else params)
             headers["Authorization"] = f"Bearer {token}"
-        async with map_transport_errors(method, path, identifier=identifier):
+        limiter = self._limiters.get(group) or self._limiters["default"]
+        async with (
+            limiter.slot(),
+            map_transport_errors(method, path, identifier=identifier),
+        ):
             response = await self._http.request(method, url, content=content, headers=headers)
         self._record_remaining(method, path, response)
         logger.debug("Upbit %s %s -> %s", method, path, response.status_code)
