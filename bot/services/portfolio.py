@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.services.coalesce import Coalescer
 from bot.services.errors import ExchangeUnavailable
 from bot.services.ports import Exchange
 from bot.services.sell import exchange_unavailable
@@ -52,6 +53,7 @@ class PortfolioService:
         self._exchange = exchange
         self._listed: frozenset[str] = frozenset()
         self._listed_at = float("-inf")
+        self._reads: Coalescer[Portfolio] = Coalescer()
 
     async def _listed_markets(self) -> frozenset[str]:
         # Upbit answers 404 for a whole ticker call when one code is unknown (a delisted
@@ -62,6 +64,11 @@ class PortfolioService:
         return self._listed
 
     async def portfolio(self) -> Portfolio:
+        """The holdings valued now. Requests that arrive while one is being read share it
+        (every allowed user looks at the same Upbit account)."""
+        return await self._reads.run("portfolio", self._read)
+
+    async def _read(self) -> Portfolio:
         try:
             accounts = await self._exchange.accounts()
             listed = await self._listed_markets()
