@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -80,14 +81,30 @@ def test_refusal_renders_decimals_for_people():
 
 def _order(**changes) -> OrderRecord:
     now = datetime(2026, 12, 2, tzinfo=UTC)
-    base = dict(
-        id=1, identifier="usb-1", uuid="u-1", pending_id=None, user_id=1, chat_id=1, lang="en",
-        market="KRW-BTC", side="ask", ord_type="market", requested_volume=D("0.5"),
-        state=OrderState.DONE, executed_volume=D("0.5"), avg_price=D("100000000"),
-        gross_funds=D("50000000"), paid_fee=D("25000"), paper=False, last_error=None,
-        raw_response=None, created_at=now, updated_at=now + timedelta(seconds=1),
-        announced_at=None,
-    )
+    base: dict[str, Any] = {
+        "id": 1,
+        "identifier": "usb-1",
+        "uuid": "u-1",
+        "pending_id": None,
+        "user_id": 1,
+        "chat_id": 1,
+        "lang": "en",
+        "market": "KRW-BTC",
+        "side": "ask",
+        "ord_type": "market",
+        "requested_volume": D("0.5"),
+        "state": OrderState.DONE,
+        "executed_volume": D("0.5"),
+        "avg_price": D("100000000"),
+        "gross_funds": D("50000000"),
+        "paid_fee": D("25000"),
+        "paper": False,
+        "last_error": None,
+        "raw_response": None,
+        "created_at": now,
+        "updated_at": now + timedelta(seconds=1),
+        "announced_at": None,
+    }
     base.update(changes)
     return OrderRecord(**base)
 

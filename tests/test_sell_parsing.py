@@ -41,7 +41,10 @@ D = Decimal
 def test_parses_every_documented_form(args, currency, market, kind, value, quote):
     request = parse_sell_args(args)
     assert (request.currency, request.market, request.kind, request.value) == (
-        currency, market, kind, value,
+        currency,
+        market,
+        kind,
+        value,
     )
     assert request.quote_currency == quote
 
@@ -128,14 +131,18 @@ def test_volume_for_net_beyond_the_book_is_more_than_the_book():
 _text = st.one_of(
     st.text(max_size=50),
     st.from_regex(r"-?[0-9]{0,20}(\.[0-9]{0,20})?(%|krw|KRW|usdt)?", fullmatch=True),
-    st.sampled_from(["all", "ALL", "NaN", "inf", "-0", "0.00000000", "1e5", "100%", "0.000000001"]),
+    st.sampled_from(
+        ["all", "ALL", "NaN", "inf", "-0", "0.00000000", "1e5", "100%", "0.000000001"]
+    ),
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(asset=st.one_of(st.text(max_size=20), st.sampled_from(["BTC", "krw-eth", "BTC-XRP"])),
-       amount=_text,
-       balance=st.decimals(min_value=0, max_value=10**6, places=8, allow_nan=False))
+@given(
+    asset=st.one_of(st.text(max_size=20), st.sampled_from(["BTC", "krw-eth", "BTC-XRP"])),
+    amount=_text,
+    balance=st.decimals(min_value=0, max_value=10**6, places=8, allow_nan=False),
+)
 def test_parser_never_raises_anything_else_and_never_exceeds_the_balance(asset, amount, balance):
     try:
         request = parse_sell_args([asset, amount])

@@ -54,7 +54,7 @@ async def test_rate_limiter_counts_calls_in_flight():
     limiter = RateLimiter(2, window=0.2)
     entered = 0
 
-    async def call():
+    async def call() -> None:
         nonlocal entered
         async with limiter.slot():
             entered += 1

@@ -46,7 +46,7 @@ def bot_settings(
         "poll_interval_seconds": 0.2,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass
@@ -88,8 +88,9 @@ class RunningBot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, tg: TelegramStandin, upbit: UpbitStandIn
-                      ) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    settings: Settings, tg: TelegramStandin, upbit: UpbitStandIn
+) -> AsyncIterator[RunningBot]:
     await upgrade_to_head_async(settings.database_url)
     app = build_application(settings)
     await app.initialize()
