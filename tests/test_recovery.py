@@ -1,0 +1,131 @@
+"""Crash recovery at the service level: the real fill watcher, the real order log (SQLite and
+PostgreSQL), the real Upbit client against the Upbit stand-in. Only Telegram is replaced, by
+a notifier that records what it was asked to send (the boundary, not the thing under test).
+
+The states a crash can leave behind (DESIGN.md invariants 2 and 4):
+* an order row SUBMITTING whose POST did reach Upbit before the process died;
+* an order row SUBMITTING whose POST never left (Upbit has no such order);
+* a final order whose announcement was claimed, maybe sent, but never marked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.db.repository import SqlOrderRepository
+from bot.domain import NewOrder, OrderRecord, OrderState
+from bot.services.fills import FillWatcher
+from bot.services.sell import order_fill
+from bot.upbit.client import UpbitClient
+
+pytestmark = pytest.mark.usefixtures("upbit_standin")
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.sent: list[OrderRecord] = []
+
+    async def announce(self, order: OrderRecord) -> None:
+        self.sent.append(order)
+
+
+def _new_order(identifier: str, created_at: datetime) -> NewOrder:
+    return NewOrder(
+        identifier=identifier,
+        pending_id=None,
+        user_id=1001,
+        chat_id=1001,
+        lang="en",
+        market="KRW-BTC",
+        side="ask",
+        ord_type="market",
+        requested_volume=Decimal("0.01"),
+        paper=False,
+        created_at=created_at,
+    )
+
+
+@pytest.fixture
+async def client(upbit_standin):
+    async with UpbitClient(
+        upbit_standin.access_key, upbit_standin.secret_key, base_url=upbit_standin.url
+    ) as upbit:
+        yield upbit
+
+
+async def test_submitting_order_that_reached_upbit_is_adopted_and_announced_once(
+    db_sessions, client, upbit_standin
+):
+    repo = SqlOrderRepository(db_sessions)
+    now = datetime.now(UTC)
+    await repo.record_submitting(_new_order("usb-crashed-after-post", now))
+    # The POST went out just before the crash: Upbit has the order (and filled it).
+    await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-crashed-after-post")
+
+    notifier = RecordingNotifier()
+    watcher = FillWatcher(client, repo, notifier, clock=lambda: now + timedelta(seconds=5))
+    await watcher.sweep()
+    await watcher.sweep()  # a second sweep (or a second start) announces nothing more
+
+    record = await repo.get_order_by_identifier("usb-crashed-after-post")
+    assert record is not None
+    assert record.state is OrderState.DONE
+    assert record.uuid == upbit_standin.order_by_identifier("usb-crashed-after-post").uuid
+    assert record.announced_at is not None
+    assert [o.identifier for o in notifier.sent] == ["usb-crashed-after-post"]
+    assert len(upbit_standin.requests_to("POST", "/v1/orders")) == 1  # never re-sent
+
+
+async def test_submitting_order_unknown_to_upbit_fails_after_the_grace_and_user_is_told(
+    db_sessions, client, upbit_standin
+):
+    repo = SqlOrderRepository(db_sessions)
+    created = datetime.now(UTC)
+    await repo.record_submitting(_new_order("usb-crashed-before-post", created))
+    notifier = RecordingNotifier()
+    clock_now = created + timedelta(seconds=30)
+    watcher = FillWatcher(
+        client, repo, notifier, unknown_grace=timedelta(minutes=2), clock=lambda: clock_now
+    )
+
+    await watcher.sweep()  # within the grace: a 404 may be propagation delay, keep asking
+    record = await repo.get_order_by_identifier("usb-crashed-before-post")
+    assert record is not None and record.state is OrderState.SUBMITTING
+    assert notifier.sent == []
+
+    clock_now = created + timedelta(minutes=3)
+    await watcher.sweep()
+    record = await repo.get_order_by_identifier("usb-crashed-before-post")
+    assert record is not None and record.state is OrderState.FAILED
+    assert [o.state for o in notifier.sent] == [OrderState.FAILED]
+    assert upbit_standin.requests_to("POST", "/v1/orders") == []  # nothing was ever sent
+
+
+async def test_claimed_but_unmarked_announcement_is_taken_over_after_the_lease(
+    db_sessions, client
+):
+    repo = SqlOrderRepository(db_sessions)
+    t0 = datetime.now(UTC)
+    order = await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-announce-crash")
+    await repo.record_submitting(_new_order("usb-announce-crash", t0))
+    filled = await client.get_order(uuid=order.uuid)
+    record = await repo.update_order("usb-announce-crash", order_fill(filled))
+    lease = timedelta(seconds=60)
+    # A process claimed the announcement, (maybe) sent it, and died before marking it.
+    assert await repo.claim_announcement(record.id, t0, lease)
+
+    notifier = RecordingNotifier()
+    clock_now = t0 + timedelta(seconds=10)
+    watcher = FillWatcher(client, repo, notifier, announce_lease=lease, clock=lambda: clock_now)
+    await watcher.sweep()
+    assert notifier.sent == []  # the claim is still live: someone may be sending right now
+
+    clock_now = t0 + timedelta(seconds=61)
+    await watcher.sweep()
+    await watcher.sweep()
+    assert [o.identifier for o in notifier.sent] == ["usb-announce-crash"]  # at most one repeat
+    final = await repo.get_order(record.id)
+    assert final is not None and final.announced_at is not None
