@@ -157,9 +157,10 @@ async def test_confirm_places_exactly_one_correct_order(bot_factory: BotFactory,
         await asyncio.sleep(0.01)
     (created,) = bot.upbit.orders.values()
     (held,) = await db.orders()
-    assert held.state is OrderState.SUBMITTING
     assert held.identifier == created.identifier
-    assert held.uuid is None
+    # Usually still SUBMITTING; the fill watcher may already have found the order by its
+    # identifier (the stand-in fills at once) - which is only possible because it was stored.
+    assert held.state is OrderState.SUBMITTING or held.uuid == created.uuid
 
     edit = await bot.edit_after(mark, message_id(preview))
     (post,) = posts(bot)
