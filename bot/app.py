@@ -43,7 +43,7 @@ from bot.telegram import access
 from bot.telegram.context import Services, install
 from bot.telegram.delivery import TelegramNotifier
 from bot.telegram.handlers import balance, common, history, sell
-from bot.telegram.i18n import CATALOGUES, t
+from bot.telegram.i18n import CATALOGUES, lang_of, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
 from bot.upbit.client import UpbitClient
 from bot.upbit.ws import MyOrderStream
@@ -204,10 +204,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A press whose callback_data we never sent: answer it and do nothing."""
+    """A press whose callback_data we never sent: say so, do nothing else."""
     if update.callback_query is not None:
-        log.warning(
-            "unknown callback_data refused user_id=%s",
-            update.effective_user.id if update.effective_user else None,
-        )
-        await update.callback_query.answer()
+        user = update.effective_user
+        log.warning("unknown callback_data refused user_id=%s", user.id if user else None)
+        lang = lang_of(user.language_code if user else None)
+        await update.callback_query.answer(t(lang, "claim_not_found"), show_alert=True)

@@ -109,6 +109,8 @@ class OrderFill:
     paid_fee: Decimal | None = None
     raw_response: str | None = None
     error: str | None = None
+    # Set when the user already learnt the outcome (the reply to Confirm), in the same write.
+    announced_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

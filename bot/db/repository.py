@@ -226,17 +226,21 @@ class SqlOrderRepository:
             "paid_fee": fill.paid_fee,
             "raw_response": fill.raw_response,
             "last_error": fill.error,
+            "announced_at": fill.announced_at,
         }
         values.update({k: v for k, v in optional.items() if v is not None})
-        stmt = (
-            update(OrderRow)
-            .where(OrderRow.identifier == identifier)
-            .values(values)
-            .returning(OrderRow)
-            .execution_options(synchronize_session=False)
-        )
+        stmt = update(OrderRow).where(OrderRow.identifier == identifier)
+        if not fill.state.is_final:
+            # A late, stale answer (e.g. the POST's "wait" after a lookup already saw "done")
+            # must never move a final order back.
+            stmt = stmt.where(OrderRow.state.not_in(FINAL_STATES))
+        stmt = stmt.values(values).returning(OrderRow).execution_options(synchronize_session=False)
         async with self._sessions() as session, session.begin():
             row = await session.scalar(stmt)
+            if row is None:
+                row = await session.scalar(
+                    select(OrderRow).where(OrderRow.identifier == identifier)
+                )
             if row is None:
                 raise OrderNotFound(identifier)
             return _order(row)

@@ -413,22 +413,21 @@ class SellService:
             if exc.status is not None and exc.status >= 500:
                 return await self._resolve_unknown(record, exc)
             code = error_code(exc)
+            # The reply to Confirm tells the user; marked announced in the same write so the
+            # fill watcher never repeats it.
             failed = await self._repo.update_order(
                 record.identifier,
-                OrderFill(state=OrderState.FAILED, error=f"{exc.name}: {exc.message}"[:500]),
+                OrderFill(
+                    state=OrderState.FAILED,
+                    error=f"{exc.name}: {exc.message}"[:500],
+                    announced_at=self._clock(),
+                ),
             )
             log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
-            await self._told_in_reply(failed)
             return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason=code)
         except UpbitTransportError as exc:
             return await self._resolve_unknown(record, exc)
         return self._placed(await self._repo.update_order(record.identifier, order_fill(order)))
-
-    async def _told_in_reply(self, record: OrderRecord) -> None:
-        """A refusal is announced by the reply to Confirm; the watcher must not repeat it."""
-        now = self._clock()
-        if await self._repo.claim_announcement(record.id, now, timedelta(seconds=60)):
-            await self._repo.mark_announced(record.id, now)
 
     def _placed(self, record: OrderRecord) -> ConfirmResult:
         log.info("order placed uuid=%s identifier=%s", record.uuid, record.identifier)
@@ -453,9 +452,12 @@ class SellService:
         if isinstance(cause, UpbitTransportError) and not cause.request_sent:
             failed = await self._repo.update_order(
                 record.identifier,
-                OrderFill(state=OrderState.FAILED, error=f"not_sent: {type(cause).__name__}"),
+                OrderFill(
+                    state=OrderState.FAILED,
+                    error=f"not_sent: {type(cause).__name__}",
+                    announced_at=self._clock(),
+                ),
             )
-            await self._told_in_reply(failed)
             return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason="err_not_sent")
         # Still unknown: stays SUBMITTING; the fill watcher keeps asking and tells the user.
         current = await self._repo.get_order_by_identifier(record.identifier)

@@ -1,0 +1,53 @@
+"""Order log rules added by the sell flow: a final state never moves back, and a refusal can
+be recorded and marked announced in one write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.db.repository import SqlOrderRepository
+from bot.domain import NewOrder, OrderFill, OrderState
+
+
+def _order(identifier: str) -> NewOrder:
+    return NewOrder(
+        identifier=identifier,
+        pending_id=None,
+        user_id=1,
+        chat_id=1,
+        lang="en",
+        market="KRW-BTC",
+        side="ask",
+        ord_type="market",
+        requested_volume=Decimal("0.1"),
+        paper=False,
+        created_at=datetime.now(UTC),
+    )
+
+
+async def test_a_final_state_never_moves_back(db_sessions):
+    repo = SqlOrderRepository(db_sessions)
+    await repo.record_submitting(_order("usb-a"))
+    done = await repo.update_order(
+        "usb-a", OrderFill(state=OrderState.DONE, uuid="u-a", executed_volume=Decimal("0.1"))
+    )
+    assert done.state is OrderState.DONE
+    # A stale "wait" (e.g. the POST's 201 arriving after a lookup saw "done") changes nothing.
+    stale = await repo.update_order("usb-a", OrderFill(state=OrderState.WAIT, uuid="u-a"))
+    assert stale.state is OrderState.DONE
+    assert stale.executed_volume == Decimal("0.1")
+    # A final state may still be refined by another final answer.
+    cancel = await repo.update_order("usb-a", OrderFill(state=OrderState.CANCEL))
+    assert cancel.state is OrderState.CANCEL
+
+
+async def test_failure_and_announcement_in_one_write(db_sessions):
+    repo = SqlOrderRepository(db_sessions)
+    await repo.record_submitting(_order("usb-b"))
+    now = datetime.now(UTC)
+    failed = await repo.update_order(
+        "usb-b", OrderFill(state=OrderState.FAILED, error="insufficient", announced_at=now)
+    )
+    assert failed.announced_at == now
+    assert [o.identifier for o in await repo.list_final_unannounced()] == []
