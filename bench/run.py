@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -591,7 +592,9 @@ def run_fills(driver: Driver, plan: Plan, key: str, results: dict[str, Any]) -> 
         for _ in range(plan.fill):
             reset_btc(upbit)
             flow = driver.sell()
-            time.sleep(0.25)  # let the wake-up sweep after placing finish
+            # Let the wake-up sweep after placing finish, then fill at a random phase of the
+            # poll cycle (a fixed delay would always land at the same point of the 1 s poll).
+            time.sleep(0.25 + random.random())
             t_fill = time.time()
             upbit.fill_order(flow.uuid)
             samples.append(driver.notice(flow, timeout=30).at - t_fill)
