@@ -41,7 +41,7 @@ from bot.services.ports import Exchange
 from bot.services.sell import SellService, utc_now
 from bot.telegram import access
 from bot.telegram.context import Services, install
-from bot.telegram.delivery import TelegramNotifier
+from bot.telegram.delivery import TelegramNotifier, answer_quietly
 from bot.telegram.handlers import balance, common, history, sell
 from bot.telegram.i18n import CATALOGUES, lang_of, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
@@ -209,4 +209,4 @@ async def _forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         user = update.effective_user
         log.warning("unknown callback_data refused user_id=%s", user.id if user else None)
         lang = lang_of(user.language_code if user else None)
-        await update.callback_query.answer(t(lang, "claim_not_found"), show_alert=True)
+        await answer_quietly(update.callback_query, t(lang, "claim_not_found"), show_alert=True)

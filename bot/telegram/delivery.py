@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
@@ -108,6 +108,17 @@ async def edit_html(
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def answer_quietly(
+    query: CallbackQuery, text: str | None = None, *, show_alert: bool = False
+) -> None:
+    """Answer a button press; a press Telegram no longer accepts answers for ("query is too
+    old", a redelivered update) must not stop what the press asked for."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest as exc:
+        log.info("callback answer refused by Telegram: %s", exc)
 
 
 class TelegramNotifier:

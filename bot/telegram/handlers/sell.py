@@ -12,7 +12,7 @@ from bot.services.errors import ServiceError
 from bot.services.sell import ConfirmStatus
 from bot.telegram import render
 from bot.telegram.context import Services, services
-from bot.telegram.delivery import edit_html, send_html
+from bot.telegram.delivery import answer_quietly, edit_html, send_html
 from bot.telegram.handlers.common import reply, user_lang
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import CONFIRM_PATTERN, parse_pending, parse_quick, preview_keyboard
@@ -63,7 +63,7 @@ async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    await answer_quietly(query)
     quick = parse_quick(query.data)
     if quick is None:
         return
@@ -97,7 +97,7 @@ async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     pending_id = parse_pending(query.data)
     if pending_id is None:
         log.warning("forged callback_data refused user_id=%s", user.id)
-        await query.answer(t(lang, "claim_not_found"), show_alert=True)
+        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
         return
     if query.data is not None and query.data.startswith(CONFIRM_PATTERN.lstrip("^")):
         await _confirm(query, context, svc, pending_id, user.id, lang)
@@ -117,9 +117,9 @@ async def _confirm(
     if early is not None:
         # Unknown id, someone else's preview, already confirmed, cancelled or expired: tell
         # the presser only; the preview already shows its outcome (or isn't theirs).
-        await query.answer(t(lang, early), show_alert=True)
+        await answer_quietly(query, t(lang, early), show_alert=True)
         return
-    await query.answer(t(lang, "placing"))
+    await answer_quietly(query, t(lang, "placing"))
     result = await svc.sell.confirm(pending_id, user_id)
     if result.status is ConfirmStatus.REFUSED and result.reason in _LEAVE_ALONE:
         # Another press won, or the press is not this user's: leave the message alone.
@@ -142,9 +142,9 @@ async def _cancel(
 ) -> None:
     if not await svc.sell.cancel(pending_id, user_id):
         reason = await svc.sell.press_refusal(pending_id, user_id) or "claim_not_found"
-        await query.answer(t(lang, reason), show_alert=True)
+        await answer_quietly(query, t(lang, reason), show_alert=True)
         return
-    await query.answer()
+    await answer_quietly(query)
     if query.message is not None:
         await _edit_quietly(
             context,
