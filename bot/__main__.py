@@ -15,11 +15,17 @@ def main() -> None:
     settings = load_settings_or_exit()
     configure_logging(settings.log_level, settings.secret_values())
     # Imported only now, so a configuration error is reported without loading the world.
+    from bot.db.migrate_process import MigrationFailed, upgrade_in_child_process
+
+    try:
+        upgrade_in_child_process(settings.database_url)
+    except MigrationFailed as exc:
+        log.error("%s", exc)
+        raise SystemExit(1) from None
+
     from bot.app import build_application
-    from bot.db.migrate import upgrade_to_head
     from bot.runner import serve
 
-    upgrade_to_head(settings.database_url)
     asyncio.run(serve(build_application(settings), settings))
 
 

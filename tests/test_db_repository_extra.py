@@ -51,3 +51,13 @@ async def test_failure_and_announcement_in_one_write(db_sessions):
     )
     assert failed.announced_at == now
     assert [o.identifier for o in await repo.list_final_unannounced()] == []
+
+
+async def test_only_an_order_still_submitting_can_fail(db_sessions):
+    repo = SqlOrderRepository(db_sessions)
+    await repo.record_submitting(_order("usb-c"))
+    await repo.update_order("usb-c", OrderFill(state=OrderState.DONE, uuid="u-c"))
+    # A sweep that saw the row while it was still submitting, and then a 404, comes late.
+    late = await repo.update_order("usb-c", OrderFill(state=OrderState.FAILED, error="late"))
+    assert late.state is OrderState.DONE
+    assert late.last_error is None

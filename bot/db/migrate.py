@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
 
 from bot.db.engine import create_engine, to_async_url
+from bot.db.migrate_process import MIGRATE_URL_ENV
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
@@ -101,3 +104,8 @@ async def _upgrade_to_head(url: str) -> None:
 def upgrade_to_head(url: str) -> None:
     """Synchronous `upgrade_to_head_async`, for start-up before the event loop exists."""
     asyncio.run(upgrade_to_head_async(url))
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    upgrade_to_head(os.environ[MIGRATE_URL_ENV])

@@ -234,6 +234,10 @@ class SqlOrderRepository:
             # A late, stale answer (e.g. the POST's "wait" after a lookup already saw "done")
             # must never move a final order back.
             stmt = stmt.where(OrderRow.state.not_in(FINAL_STATES))
+        elif fill.state is OrderState.FAILED:
+            # FAILED means "Upbit never had it": only an order still being submitted can
+            # become one, never an order Upbit has reported on (a stale sweep's verdict).
+            stmt = stmt.where(OrderRow.state == OrderState.SUBMITTING.value)
         stmt = stmt.values(values).returning(OrderRow).execution_options(synchronize_session=False)
         async with self._sessions() as session, session.begin():
             row = await session.scalar(stmt)

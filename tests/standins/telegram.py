@@ -392,6 +392,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
     server_version = "telegram-standin/1.0"
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits ~40 ms for
+    # the client's delayed ACK on every answer (Nagle), which would distort every timing.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         _LOGGER.debug("%s %s", self.address_string(), format % args)

@@ -3,6 +3,7 @@ live in `bot.services.sell`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import CallbackQuery, Update
@@ -119,8 +120,12 @@ async def _confirm(
         # the presser only; the preview already shows its outcome (or isn't theirs).
         await answer_quietly(query, t(lang, early), show_alert=True)
         return
-    await answer_quietly(query, t(lang, "placing"))
-    result = await svc.sell.confirm(pending_id, user_id)
+    # The answer to the press travels while the order is being placed, not before it.
+    answering = asyncio.create_task(answer_quietly(query, t(lang, "placing")))
+    try:
+        result = await svc.sell.confirm(pending_id, user_id)
+    finally:
+        await answering
     if result.status is ConfirmStatus.REFUSED and result.reason in _LEAVE_ALONE:
         # Another press won, or the press is not this user's: leave the message alone.
         await _notify(context, svc, query, t(lang, result.reason), lang)
