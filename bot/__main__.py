@@ -18,7 +18,7 @@ def main() -> None:
     from bot.db.migrate_process import MigrationFailed, upgrade_in_child_process
 
     try:
-        upgrade_in_child_process(settings.database_url)
+        upgrade_in_child_process(settings.database_url, settings.log_level)
     except MigrationFailed as exc:
         log.error("%s", exc)
         raise SystemExit(1) from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
 
 from bot.db.engine import create_engine, to_async_url
-from bot.db.migrate_process import MIGRATE_URL_ENV
+from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
@@ -107,5 +106,11 @@ def upgrade_to_head(url: str) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    upgrade_to_head(os.environ[MIGRATE_URL_ENV])
+    from bot.logging_setup import configure_logging
+
+    _url = os.environ[MIGRATE_URL_ENV]
+    _password = make_url(_url).password
+    configure_logging(
+        os.environ.get(MIGRATE_LOG_LEVEL_ENV, "INFO"), [str(_password)] if _password else []
+    )
+    upgrade_to_head(_url)

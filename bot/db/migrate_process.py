@@ -11,19 +11,20 @@ import subprocess
 import sys
 
 MIGRATE_URL_ENV = "UPBIT_SELL_BOT_MIGRATE_URL"
+MIGRATE_LOG_LEVEL_ENV = "UPBIT_SELL_BOT_MIGRATE_LOG_LEVEL"
 
 
 class MigrationFailed(RuntimeError):
     """The child process could not bring the schema to head; its output says why."""
 
 
-def upgrade_in_child_process(url: str) -> None:
+def upgrade_in_child_process(url: str, log_level: str = "INFO") -> None:
     """Bring the database at ``url`` to head in a child process; raises `MigrationFailed`.
 
     The URL travels in the environment, not on the command line where ``ps`` would show a
     password.
     """
-    env = {**os.environ, MIGRATE_URL_ENV: url}
+    env = {**os.environ, MIGRATE_URL_ENV: url, MIGRATE_LOG_LEVEL_ENV: log_level}
     result = subprocess.run([sys.executable, "-m", "bot.db.migrate"], env=env, check=False)
     if result.returncode != 0:
         raise MigrationFailed(f"database migration failed (exit code {result.returncode})")
