@@ -42,22 +42,11 @@ from bot.upbit.models import (
     OrderChance,
     Ticker,
 )
+from bot.upbit.rules import DEFAULT_TAKER_FEE, MAX_ORDER_TOTAL, MIN_ORDER_TOTAL, TAKER_FEE
 
 log = logging.getLogger(__name__)
 
 KST = timezone(timedelta(hours=9))
-# Upbit's published taker fees and minimum order totals per quote currency (UPBIT.md §3).
-FEES: Mapping[str, Decimal] = {
-    "KRW": Decimal("0.0005"),
-    "BTC": Decimal("0.0025"),
-    "USDT": Decimal("0.0025"),
-}
-MIN_TOTALS: Mapping[str, Decimal] = {
-    "KRW": Decimal(5000),
-    "BTC": Decimal("0.00005"),
-    "USDT": Decimal("0.5"),
-}
-MAX_TOTALS: Mapping[str, Decimal] = {"KRW": Decimal(1_000_000_000), "BTC": Decimal(10)}
 MARKETS_CACHE_SECONDS = 600.0
 
 
@@ -177,8 +166,8 @@ class PaperExchange:
             raise MarketNotFound(f"unknown market {market}", name="notfoundmarket", status=400)
         quote, currency = _split(market)
         accounts = {a.currency: a for a in await self.accounts()}
-        fee = FEES.get(quote, Decimal("0.0025"))
-        minimum = MIN_TOTALS.get(quote, Decimal(0))
+        fee = TAKER_FEE.get(quote, DEFAULT_TAKER_FEE)
+        minimum = MIN_ORDER_TOTAL.get(quote, Decimal(0))
 
         def account(code: str) -> Account:
             return accounts.get(code) or Account(
@@ -198,7 +187,7 @@ class PaperExchange:
                 ask_types=("limit", "market"),
                 bid=MarketSide(quote, minimum),
                 ask=MarketSide(currency, minimum),
-                max_total=MAX_TOTALS.get(quote),
+                max_total=MAX_ORDER_TOTAL.get(quote),
                 state="active",
             ),
             bid_account=account(quote),

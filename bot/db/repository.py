@@ -90,15 +90,16 @@ def _order(row: OrderRow) -> OrderRecord:
     )
 
 
-def _why_not_claimed(row: PendingSellRow | None, user_id: int) -> ClaimOutcome:
+def _why_not_claimed(row: PendingSellRow | None, user_id: int, now: datetime) -> ClaimOutcome:
     if row is None:
         return ClaimOutcome.NOT_FOUND
     if row.user_id != user_id:
         return ClaimOutcome.NOT_OWNER
     if row.status == PendingStatus.CLAIMED:
         return ClaimOutcome.ALREADY_CONFIRMED
-    if row.status == PendingStatus.CANCELLED:
+    if row.status == PendingStatus.CANCELLED and row.expires_at > now:
         return ClaimOutcome.CANCELLED
+    # Pending past its time, or cancelled by the expiry job: to the user it expired.
     return ClaimOutcome.EXPIRED
 
 
@@ -157,7 +158,7 @@ class SqlOrderRepository:
             if _rowcount(await session.execute(stmt)) == 1:
                 return ClaimOutcome.CLAIMED
             row = await session.get(PendingSellRow, pending_id)
-            return _why_not_claimed(row, user_id)
+            return _why_not_claimed(row, user_id, now)
 
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
         stmt = (

@@ -11,14 +11,8 @@ from bot.services.errors import ExchangeUnavailable
 from bot.services.ports import Exchange
 from bot.services.sell import exchange_unavailable
 from bot.upbit.errors import UpbitError
+from bot.upbit.rules import MIN_ORDER_TOTAL
 
-# Upbit's minimum order totals by quote currency (UPBIT.md §3.1); the sell preview uses the
-# live value from /v1/orders/chance, this is only for marking dust in the balance view.
-MIN_ORDER_TOTAL: dict[str, Decimal] = {
-    "KRW": Decimal(5000),
-    "BTC": Decimal("0.00005"),
-    "USDT": Decimal("0.5"),
-}
 MARKETS_CACHE_SECONDS = 600.0
 
 

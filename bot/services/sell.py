@@ -365,9 +365,20 @@ class SellService:
             return "claim_expired" if pending.expires_at <= self._clock() else "claim_cancelled"
         return None
 
-    async def confirm(self, pending_id: str, user_id: int) -> ConfirmResult:
-        """Place the order of a preview; at most one order per preview, ever."""
+    async def confirm(
+        self,
+        pending_id: str,
+        user_id: int,
+        on_claim: Callable[[ClaimOutcome], None] | None = None,
+    ) -> ConfirmResult:
+        """Place the order of a preview; at most one order per preview, ever.
+
+        ``on_claim`` hears the claim's outcome as soon as the database decided it, so the
+        caller can answer the press while the order is being placed.
+        """
         outcome = await self._repo.claim_pending(pending_id, user_id, self._clock())
+        if on_claim is not None:
+            on_claim(outcome)
         if outcome is not ClaimOutcome.CLAIMED:
             return ConfirmResult(ConfirmStatus.REFUSED, reason=f"claim_{outcome.value}")
         pending = await self._repo.get_pending(pending_id)

@@ -9,6 +9,7 @@ import logging
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
+from bot.domain import ClaimOutcome
 from bot.services.errors import ServiceError
 from bot.services.sell import ConfirmStatus
 from bot.telegram import render
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 # Claim refusals that leave the preview message as it is (the press was not the owner's to
 # make, or another press already won).
-_LEAVE_ALONE = frozenset({"claim_already_confirmed", "claim_not_owner", "claim_not_found"})
 
 
 async def _open_preview(
@@ -114,21 +114,23 @@ async def _confirm(
     user_id: int,
     lang: str,
 ) -> None:
-    early = await svc.sell.press_refusal(pending_id, user_id)
-    if early is not None:
-        # Unknown id, someone else's preview, already confirmed, cancelled or expired: tell
-        # the presser only; the preview already shows its outcome (or isn't theirs).
-        await answer_quietly(query, t(lang, early), show_alert=True)
-        return
-    # The answer to the press travels while the order is being placed, not before it.
-    answering = asyncio.create_task(answer_quietly(query, t(lang, "placing")))
+    answering: list[asyncio.Task[None]] = []
+
+    def on_claim(outcome: ClaimOutcome) -> None:
+        # The answer to the press travels while the order is being placed, not before it.
+        if outcome is ClaimOutcome.CLAIMED:
+            answer = answer_quietly(query, t(lang, "placing"))
+        else:
+            # Unknown id, someone else's preview, already confirmed, cancelled or expired:
+            # tell the presser only; the preview already shows its outcome (or isn't theirs).
+            answer = answer_quietly(query, t(lang, f"claim_{outcome.value}"), show_alert=True)
+        answering.append(asyncio.create_task(answer))
+
     try:
-        result = await svc.sell.confirm(pending_id, user_id)
+        result = await svc.sell.confirm(pending_id, user_id, on_claim)
     finally:
-        await answering
-    if result.status is ConfirmStatus.REFUSED and result.reason in _LEAVE_ALONE:
-        # Another press won, or the press is not this user's: leave the message alone.
-        await _notify(context, svc, query, t(lang, result.reason), lang)
+        await asyncio.gather(*answering)
+    if result.status is ConfirmStatus.REFUSED and result.reason.startswith("claim_"):
         return
     text = render.confirm_outcome(lang, result)
     if query.message is not None:
@@ -159,17 +161,6 @@ async def _cancel(
             t(lang, "cancelled"),
             lang,
         )
-
-
-async def _notify(
-    context: ContextTypes.DEFAULT_TYPE,
-    svc: Services,
-    query: CallbackQuery,
-    text: str,
-    lang: str,
-) -> None:
-    if query.message is not None:
-        await send_html(context.bot, query.message.chat.id, text, lang=lang, paper=svc.paper)
 
 
 async def _edit_quietly(
