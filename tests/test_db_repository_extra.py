@@ -61,3 +61,36 @@ async def test_only_an_order_still_submitting_can_fail(db_sessions):
     late = await repo.update_order("usb-c", OrderFill(state=OrderState.FAILED, error="late"))
     assert late.state is OrderState.DONE
     assert late.last_error is None
+
+
+async def test_claim_returns_the_claimed_preview_once(db_sessions):
+    from datetime import timedelta
+
+    from bot.domain import ClaimOutcome, NewPendingSell, PendingStatus
+
+    repo = SqlOrderRepository(db_sessions)
+    now = datetime.now(UTC)
+    await repo.create_pending(
+        NewPendingSell(
+            "pending-row-1",
+            7,
+            70,
+            "KRW-ETH",
+            Decimal("0.5"),
+            "ko",
+            now,
+            now + timedelta(seconds=60),
+        )
+    )
+    outcome, pending = await repo.claim_pending_row("pending-row-1", 7, now)
+    assert outcome is ClaimOutcome.CLAIMED
+    assert pending is not None
+    assert (pending.market, pending.volume, pending.chat_id, pending.lang) == (
+        "KRW-ETH",
+        Decimal("0.5"),
+        70,
+        "ko",
+    )
+    assert pending.status is PendingStatus.CLAIMED
+    again, none = await repo.claim_pending_row("pending-row-1", 7, now)
+    assert (again, none) == (ClaimOutcome.ALREADY_CONFIRMED, None)

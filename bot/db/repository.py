@@ -143,6 +143,11 @@ class SqlOrderRepository:
             await session.execute(stmt)
 
     async def claim_pending(self, pending_id: str, user_id: int, now: datetime) -> ClaimOutcome:
+        return (await self.claim_pending_row(pending_id, user_id, now))[0]
+
+    async def claim_pending_row(
+        self, pending_id: str, user_id: int, now: datetime
+    ) -> tuple[ClaimOutcome, PendingSell | None]:
         stmt = (
             update(PendingSellRow)
             .where(
@@ -152,13 +157,15 @@ class SqlOrderRepository:
                 PendingSellRow.expires_at > now,
             )
             .values(status=PendingStatus.CLAIMED.value)
+            .returning(PendingSellRow)
             .execution_options(synchronize_session=False)
         )
         async with self._sessions() as session, session.begin():
-            if _rowcount(await session.execute(stmt)) == 1:
-                return ClaimOutcome.CLAIMED
+            claimed = await session.scalar(stmt)
+            if claimed is not None:
+                return ClaimOutcome.CLAIMED, _pending(claimed)
             row = await session.get(PendingSellRow, pending_id)
-            return _why_not_claimed(row, user_id, now)
+            return _why_not_claimed(row, user_id, now), None
 
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
         stmt = (

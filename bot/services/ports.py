@@ -71,6 +71,12 @@ class OrderRepository(Protocol):
         """Atomically turn PENDING into CLAIMED for its owner before expiry; one winner."""
         ...
 
+    async def claim_pending_row(
+        self, pending_id: str, user_id: int, now: datetime
+    ) -> tuple[ClaimOutcome, PendingSell | None]:
+        """`claim_pending`, also returning the claimed preview (in the same statement)."""
+        ...
+
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
         """PENDING → CANCELLED for its owner; False when it was no longer pending."""
         ...

@@ -376,14 +376,11 @@ class SellService:
         ``on_claim`` hears the claim's outcome as soon as the database decided it, so the
         caller can answer the press while the order is being placed.
         """
-        outcome = await self._repo.claim_pending(pending_id, user_id, self._clock())
+        outcome, pending = await self._repo.claim_pending_row(pending_id, user_id, self._clock())
         if on_claim is not None:
             on_claim(outcome)
-        if outcome is not ClaimOutcome.CLAIMED:
+        if outcome is not ClaimOutcome.CLAIMED or pending is None:
             return ConfirmResult(ConfirmStatus.REFUSED, reason=f"claim_{outcome.value}")
-        pending = await self._repo.get_pending(pending_id)
-        if pending is None:  # pragma: no cover - claimed rows are never deleted
-            return ConfirmResult(ConfirmStatus.REFUSED, reason="claim_not_found")
 
         try:
             chance = await self._exchange.order_chance(pending.market)
