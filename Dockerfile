@@ -65,5 +65,5 @@ EXPOSE 8443
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "bot.healthcheck"]
 
-# PTB handles SIGTERM: `docker stop` shuts the bot down cleanly.
+# The bot handles SIGTERM: `docker stop` shuts it down cleanly within a few seconds.
 CMD ["upbit-sell-bot"]
