@@ -26,7 +26,13 @@ def main() -> None:
     from bot.app import build_application
     from bot.runner import serve
 
-    asyncio.run(serve(build_application(settings), settings))
+    try:
+        asyncio.run(serve(build_application(settings), settings))
+    except Exception as exc:
+        # Logged (and so redacted: PTB puts the token in InvalidToken's message), never
+        # left to Python's default traceback printer.
+        log.critical("bot stopped: %s", exc, exc_info=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

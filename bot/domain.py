@@ -30,9 +30,10 @@ class OrderState(StrEnum):
     def from_upbit(cls, state: str) -> OrderState:
         if state == "prevented":
             return cls.CANCEL
-        if state == "trade":
-            return cls.WAIT
-        return cls(state)
+        if state in ("done", "cancel", "wait", "watch"):
+            return cls(state)
+        # "trade", or a state Upbit adds later: not final, keep watching.
+        return cls.WAIT
 
 
 class PendingStatus(StrEnum):

@@ -422,9 +422,20 @@ async def test_released_claim_can_be_taken_at_once(
     order_id = await _final_order(repo)
     assert await repo.claim_announcement(order_id, T0, LEASE) is True
     assert await second_repo.claim_announcement(order_id, T0, LEASE) is False
-    await repo.release_announcement(order_id)  # sending failed
+    await repo.release_announcement(order_id, T0)  # sending failed
     assert await second_repo.claim_announcement(order_id, T0, LEASE) is True
     await second_repo.mark_announced(order_id, T0)
-    await repo.release_announcement(order_id)  # too late: it stays announced
+    await repo.release_announcement(order_id, T0)  # too late: it stays announced
     assert await repo.claim_announcement(order_id, T0 + LEASE * 10, LEASE) is False
     assert await repo.list_final_unannounced() == []
+
+
+async def test_a_late_release_leaves_a_claim_taken_over_since(
+    repo: SqlOrderRepository, second_repo: SqlOrderRepository
+) -> None:
+    order_id = await _final_order(repo)
+    assert await repo.claim_announcement(order_id, T0, LEASE) is True
+    later = T0 + LEASE * 2  # the first claim's lease ran out; another process takes over
+    assert await second_repo.claim_announcement(order_id, later, LEASE) is True
+    await repo.release_announcement(order_id, T0)  # the first sender gives up, late
+    assert await repo.claim_announcement(order_id, later, LEASE) is False  # still B's

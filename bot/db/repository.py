@@ -305,10 +305,15 @@ class SqlOrderRepository:
         async with self._sessions() as session, session.begin():
             return _rowcount(await session.execute(stmt)) == 1
 
-    async def release_announcement(self, order_id: int) -> None:
+    async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
         stmt = (
             update(OrderRow)
-            .where(OrderRow.id == order_id, OrderRow.announced_at.is_(None))
+            .where(
+                OrderRow.id == order_id,
+                OrderRow.announced_at.is_(None),
+                # Only our own claim: a late release must not free someone else's.
+                OrderRow.announce_claimed_at == claimed_at,
+            )
             .values(announce_claimed_at=None)
             .execution_options(synchronize_session=False)
         )

@@ -26,6 +26,10 @@ from bot.upbit.models import MyOrderEvent
 log = logging.getLogger(__name__)
 
 
+class NoticeUndeliverable(Exception):
+    """The chat cannot receive messages (bot blocked, chat gone): do not retry."""
+
+
 class Notifier(Protocol):
     async def announce(self, order: OrderRecord) -> None:
         """Tell the user about a final order; raise if the message did not go out."""
@@ -98,6 +102,7 @@ class FillWatcher:
             ws_task = asyncio.create_task(
                 self._events.run(self._on_event, self._on_ws_state, self._stop)
             )
+            ws_task.add_done_callback(self._ws_ended)
         try:
             while not self._stop.is_set():
                 try:
@@ -117,6 +122,12 @@ class FillWatcher:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await ws_task
 
+    def _ws_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None and not self._stop.is_set():
+            log.error("order WebSocket task died; polling only", exc_info=task.exception())
+        self._ws_connected = False
+        self.wake()
+
     async def _on_event(self, event: MyOrderEvent) -> None:
         log.debug("myOrder event uuid=%s state=%s", event.uuid, event.state)
         self.wake()
@@ -134,11 +145,18 @@ class FillWatcher:
             open_orders = await self._repo.list_not_final()
             self._watching = len(open_orders)
             for record in open_orders:
-                await self._refresh(record)
+                try:
+                    await self._refresh(record)
+                except Exception:  # one odd order must not hold up the others
+                    log.exception("refreshing order failed identifier=%s", record.identifier)
             undelivered = False
             for record in await self._repo.list_final_unannounced():
-                if not await self._announce(record):
-                    undelivered = True
+                try:
+                    delivered = await self._announce(record)
+                except Exception:
+                    log.exception("announcing order failed order=%s", record.id)
+                    delivered = False
+                undelivered = undelivered or not delivered
             self._undelivered = undelivered
 
     async def _refresh(self, record: OrderRecord) -> None:
@@ -162,13 +180,21 @@ class FillWatcher:
 
     async def _announce(self, record: OrderRecord) -> bool:
         """False when the notice could not be sent (and should be retried soon)."""
-        if not await self._repo.claim_announcement(record.id, self._clock(), self._lease):
+        claimed_at = self._clock()
+        if not await self._repo.claim_announcement(record.id, claimed_at, self._lease):
             return True  # announced, or another live watcher is on it
         try:
-            await self._notifier.announce(record)
+            # Give up well inside the lease, so nobody takes over while we may still send.
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                await self._notifier.announce(record)
+        except NoticeUndeliverable as exc:
+            # The chat is gone or blocked the bot: retrying every second helps nobody.
+            log.warning("fill notice undeliverable order=%s: %s", record.id, exc)
+            await self._repo.mark_announced(record.id, self._clock())
+            return True
         except Exception as exc:
             log.warning("fill notice not delivered order=%s: %s", record.id, type(exc).__name__)
-            await self._repo.release_announcement(record.id)
+            await self._repo.release_announcement(record.id, claimed_at)
             return False
         await self._repo.mark_announced(record.id, self._clock())
         log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)

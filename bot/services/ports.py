@@ -116,8 +116,9 @@ class OrderRepository(Protocol):
         live claim. A claim older than ``lease`` may be taken over (its owner died)."""
         ...
 
-    async def release_announcement(self, order_id: int) -> None:
-        """Give up a claim whose message could not be sent, so the next sweep retries."""
+    async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
+        """Give up our claim (made at ``claimed_at``) whose message could not be sent, so the
+        next sweep retries; a claim someone else has taken over since is left alone."""
         ...
 
     async def mark_announced(self, order_id: int, now: datetime) -> None: ...

@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -66,6 +66,8 @@ from bot.upbit.errors import (
 from bot.upbit.models import Order, Orderbook, OrderChance
 
 log = logging.getLogger(__name__)
+
+ANNOUNCE_LEASE = timedelta(seconds=60)
 
 Clock = Callable[[], datetime]
 
@@ -135,6 +137,17 @@ def error_code(exc: UpbitError) -> str:
 
 def exchange_unavailable(exc: UpbitError) -> ExchangeUnavailable:
     return ExchangeUnavailable(error_code(exc), name=exc.name)
+
+
+def created(order: Order) -> OrderFill:
+    """What the log stores from the answer to ``POST /v1/orders``: the uuid and that the
+    order exists. That answer has no trades, so its figures are not final even when it says
+    "done": the fill watcher reads them from ``GET /v1/order``."""
+    return OrderFill(
+        state=OrderState.WAIT,
+        uuid=order.uuid,
+        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
+    )
 
 
 def order_fill(order: Order) -> OrderFill:
@@ -421,21 +434,39 @@ class SellService:
             if exc.status is not None and exc.status >= 500:
                 return await self._resolve_unknown(record, exc)
             code = error_code(exc)
-            # The reply to Confirm tells the user; marked announced in the same write so the
-            # fill watcher never repeats it.
             failed = await self._repo.update_order(
                 record.identifier,
                 OrderFill(
                     state=OrderState.FAILED,
                     error=f"{exc.name}: {exc.message}"[:500],
-                    announced_at=self._clock(),
                 ),
             )
             log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
             return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason=code)
         except UpbitTransportError as exc:
             return await self._resolve_unknown(record, exc)
-        return self._placed(await self._repo.update_order(record.identifier, order_fill(order)))
+        return self._placed(await self._repo.update_order(record.identifier, created(order)))
+
+    async def deliver_outcome(
+        self, result: ConfirmResult, deliver: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Tell the user a confirmation's outcome. When the order is already final (refused
+        by Upbit), this reply is its announcement: claimed first, marked after delivery,
+        released if delivery failed so the fill watcher announces it instead."""
+        order = result.order
+        if order is None or not order.state.is_final:
+            await deliver()
+            return
+        now = self._clock()
+        if not await self._repo.claim_announcement(order.id, now, ANNOUNCE_LEASE):
+            await deliver()  # the watcher announces it; the preview still shows the outcome
+            return
+        try:
+            await deliver()
+        except BaseException:
+            await self._repo.release_announcement(order.id, now)
+            raise
+        await self._repo.mark_announced(order.id, self._clock())
 
     def _placed(self, record: OrderRecord) -> ConfirmResult:
         log.info("order placed uuid=%s identifier=%s", record.uuid, record.identifier)
@@ -463,7 +494,6 @@ class SellService:
                 OrderFill(
                     state=OrderState.FAILED,
                     error=f"not_sent: {type(cause).__name__}",
-                    announced_at=self._clock(),
                 ),
             )
             return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason="err_not_sent")

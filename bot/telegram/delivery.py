@@ -14,9 +14,10 @@ from typing import TypeVar
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import OrderRecord
+from bot.services.fills import NoticeUndeliverable
 from bot.telegram import render
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,8 @@ async def answer_quietly(
     old", a redelivered update) must not stop what the press asked for."""
     try:
         await query.answer(text, show_alert=show_alert)
-    except BadRequest as exc:
-        log.info("callback answer refused by Telegram: %s", exc)
+    except TelegramError as exc:
+        log.info("callback answer not delivered: %s", type(exc).__name__)
 
 
 class TelegramNotifier:
@@ -129,4 +130,11 @@ class TelegramNotifier:
 
     async def announce(self, order: OrderRecord) -> None:
         text = render.fill_notice(order.lang, order)
-        await send_html(self._bot, order.chat_id, text, lang=order.lang, paper=order.paper)
+        try:
+            await send_html(self._bot, order.chat_id, text, lang=order.lang, paper=order.paper)
+        except Forbidden as exc:
+            raise NoticeUndeliverable(type(exc).__name__) from exc
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                raise NoticeUndeliverable("chat not found") from exc
+            raise

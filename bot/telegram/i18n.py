@@ -14,7 +14,7 @@ EN: dict[str, str] = {
     "paper_tag": "🧪 <b>PAPER</b> (simulated, no real orders)",
     "not_allowed": "This bot is private.",
     "private_only": "For your safety this bot only works in a private chat.",
-    "error_generic": "Something went wrong. Nothing was sold. Please try again.",
+    "error_generic": "Something went wrong. Check /orders before trying again.",
     "help": (
         "<b>Upbit sell bot</b> — sell your Upbit holdings from this chat, safely.\n"
         "Every sell shows a preview first; nothing is sold until you tap <b>Confirm</b>.\n\n"
@@ -150,6 +150,10 @@ EN: dict[str, str] = {
         "<b>Order not placed</b> — {market}, {requested} {currency}. Upbit has no order "
         "with id <code>{identifier}</code>. Nothing was sold."
     ),
+    "fill_refused": (
+        "<b>Order not placed</b> — {market}, {requested} {currency}. Nothing was sold.\n"
+        "Upbit said: {error}"
+    ),
     # /balance
     "balance_title": "<b>Your Upbit holdings</b>",
     "balance_cash": "<b>{currency}</b>: {available} available, {locked} locked",
@@ -215,7 +219,7 @@ KO: dict[str, str] = {
     "paper_tag": "🧪 <b>모의</b> 거래 (실제 주문 없음)",
     "not_allowed": "허용된 사용자만 쓸 수 있는 봇입니다.",
     "private_only": "안전을 위해 이 봇은 개인 대화에서만 동작합니다.",
-    "error_generic": "문제가 생겼습니다. 아무것도 매도되지 않았습니다. 다시 시도해 주세요.",
+    "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders 를 확인해 주세요.",
     "help": (
         "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유 자산을 안전하게 매도합니다.\n"
         "모든 매도는 미리보기를 먼저 보여 주며, <b>확인</b>을 누르기 전에는 매도하지 않습니다.\n\n"
@@ -341,6 +345,10 @@ KO: dict[str, str] = {
     "fill_failed": (
         "<b>주문 실패</b> — {market}, {requested} {currency}. 업비트에 id "
         "<code>{identifier}</code> 주문이 없습니다. 아무것도 매도되지 않았습니다."
+    ),
+    "fill_refused": (
+        "<b>주문 실패</b> — {market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"
+        "업비트 응답: {error}"
     ),
     "balance_title": "<b>업비트 보유 자산</b>",
     "balance_cash": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked}",

@@ -118,7 +118,9 @@ def fill_notice(lang: str, order: OrderRecord) -> str:
         "net": n.quote_amount(order.net_funds or Decimal(0), quote),
     }
     if order.state is OrderState.FAILED:
-        return t(lang, "fill_failed", **values)
+        if (order.last_error or "").startswith("not_created"):
+            return t(lang, "fill_failed", **values)
+        return t(lang, "fill_refused", error=order.last_error or "", **values)
     if order.executed_volume <= 0:
         return t(lang, "fill_none", **values)
     if order.state is OrderState.CANCEL or order.executed_volume < order.requested_volume:

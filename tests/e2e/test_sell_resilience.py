@@ -21,3 +21,15 @@ async def test_confirm_goes_ahead_when_the_callback_answer_is_refused(
     assert "Order placed" in text_of(outcome)
     assert len(posts(bot)) == 1
     assert not [c for c in bot.tg.calls("sendMessage") if "went wrong" in str(c.params)]
+
+
+async def test_confirm_outcome_arrives_when_the_callback_answer_is_lost(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory()
+    preview = await open_preview(bot, "/sell BTC 10%")
+    bot.tg.fail_next("answerCallbackQuery", "drop")  # a network error, not a 400
+    outcome = await confirm(bot, preview)
+    assert "Order placed" in text_of(outcome)
+    assert len(posts(bot)) == 1
+    assert not [c for c in bot.tg.calls("sendMessage") if "went wrong" in str(c.params)]

@@ -28,3 +28,19 @@ def test_sigterm_exits_cleanly(telegram_standin, upbit_standin, tmp_path, moment
         assert seconds < 8
     finally:
         bot.close()
+
+
+def test_a_rejected_token_is_never_printed(telegram_standin, upbit_standin, tmp_path):
+    # A well-formed token the Bot API refuses: PTB's InvalidToken message contains it.
+    token = "987654321:REJECTED-token-abcdefghijklmnopqrstu"
+    env = bot_env(telegram_standin, upbit_standin, tmp_path, TELEGRAM_BOT_TOKEN=token)
+    bot = BotProcess(env, tmp_path, "bot")
+    try:
+        code = bot.proc.wait(timeout=30)
+        output = bot.output()
+        assert code == 1, output
+        assert "bot stopped" in output
+        assert token not in output
+        assert "REJECTED-token" not in output
+    finally:
+        bot.close()

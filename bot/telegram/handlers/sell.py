@@ -129,14 +129,20 @@ async def _confirm(
     try:
         result = await svc.sell.confirm(pending_id, user_id, on_claim)
     finally:
-        await asyncio.gather(*answering)
+        await asyncio.gather(*answering, return_exceptions=True)
     if result.status is ConfirmStatus.REFUSED and result.reason.startswith("claim_"):
         return
     text = render.confirm_outcome(lang, result)
-    if query.message is not None:
-        await _edit_quietly(
-            context, svc, query.message.chat.id, query.message.message_id, text, lang
-        )
+    message = query.message
+    if message is None:
+        return
+
+    async def deliver() -> None:
+        await _edit_quietly(context, svc, message.chat.id, message.message_id, text, lang)
+
+    # A refusal is the order's final word: announced here, once, or by the watcher if this
+    # reply cannot be delivered.
+    await svc.sell.deliver_outcome(result, deliver)
 
 
 async def _cancel(
