@@ -55,7 +55,7 @@ class FillWatcher:
         events: OrderEventSource | None = None,
         poll_interval: float = 1.0,
         safety_interval: float = 15.0,
-        unknown_grace: timedelta = timedelta(minutes=2),
+        unknown_grace: timedelta = timedelta(minutes=5),
         announce_lease: timedelta = timedelta(seconds=60),
         clock: Clock = utc_now,
     ) -> None:

@@ -101,3 +101,13 @@ async def test_paper_korean_marker(telegram_standin, upbit_standin, tmp_path):
         reply = await bot.command("/help", language_code="ko")
         assert "모의" in reply.params["text"]
         assert int(reply.params["chat_id"]) == USER
+
+
+async def test_paper_marker_on_refusals_too(telegram_standin, upbit_standin, tmp_path):
+    settings = bot_settings(
+        telegram_standin, upbit_standin, f"sqlite:///{tmp_path}/p.db", paper_trading="true"
+    )
+    async with running_bot(settings, telegram_standin, upbit_standin) as bot:
+        reply = await bot.command("/balance", user=3003)  # not an allowed user
+        assert "PAPER" in reply.params["text"]
+        assert "private" in reply.params["text"]
