@@ -390,3 +390,24 @@ def test_sync_use_and_body_formats() -> None:
 async def test_blocking_wait_refuses_inside_event_loop(telegram_standin: TelegramStandin) -> None:
     with pytest.raises(RuntimeError, match="await_"):
         telegram_standin.wait_for_call("getMe", timeout=0.1)
+
+
+def test_button_data_over_64_bytes_is_refused_like_telegram(telegram_standin):
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    markup = {"inline_keyboard": [[{"text": "x", "callback_data": "y" * 65}]]}
+    body = urllib.parse.urlencode(
+        {"chat_id": 1, "text": "hi", "reply_markup": json.dumps(markup)}
+    ).encode()
+    url = f"{telegram_standin.url}/bot{telegram_standin.token}/sendMessage"
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=5)  # noqa: S310
+    except urllib.error.HTTPError as exc:
+        with exc:
+            assert exc.code == 400
+            assert "BUTTON_DATA_INVALID" in exc.read().decode()
+    else:
+        raise AssertionError("a 65-byte callback_data was accepted")

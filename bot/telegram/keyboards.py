@@ -69,6 +69,7 @@ def balance_keyboard(portfolio: Portfolio) -> InlineKeyboardMarkup | None:
             for p in QUICK_SELL_PERCENTS
         ]
         for h in portfolio.holdings
-        if h.sellable and h.market is not None
+        # Only markets the button codec can carry (Telegram allows 64 bytes of data).
+        if h.sellable and h.market is not None and parse_quick(f"qs:{h.market}:100")
     ]
     return InlineKeyboardMarkup(rows) if rows else None

@@ -1,8 +1,10 @@
 """Run the real bot (real python-telegram-bot, httpx, SQLite/PostgreSQL) in the test's loop,
 against the Telegram and Upbit stand-ins, and drive it like a user.
 
-``bot_factory(**overrides)`` starts a bot exactly as ``python -m bot`` would (migrations,
-``build_application``, ``post_init``, long polling) and stops it after the test.
+``bot_factory(**overrides)`` builds the bot with the same pieces ``python -m bot`` uses
+(settings, migrations, ``build_application``, ``post_init``, long polling, ``post_shutdown``)
+but drives them itself in the test's event loop; the process entry point (``bot.runner``,
+signals, logging set-up) is covered by the subprocess tests (``tests/e2e/process.py``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -51,17 +51,37 @@ def bot_env(
             "UPBIT_WS_URL": upbit.ws_url,
             "HEARTBEAT_FILE": "",
             "POLL_INTERVAL_SECONDS": "0.2",
-            "LOG_LEVEL": "INFO",
+            "LOG_LEVEL": "DEBUG",  # the most talkative level: secrets must stay out even here
         }
     )
     env.update(extra)
     return env
 
 
+SECRET_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN",
+    "UPBIT_SECRET_KEY",
+    "UPBIT_ACCESS_KEY",
+    "WEBHOOK_SECRET",
+)
+
+
+def assert_no_secrets(output: str, env: Mapping[str, str]) -> None:
+    """None of the configured secrets may appear in a bot process's output."""
+    for name in SECRET_VARIABLES:
+        value = env.get(name)
+        if value and value in output:
+            raise AssertionError(f"{name} leaked into the bot's output")
+    if "Bearer ey" in output:
+        raise AssertionError("a JWT leaked into the bot's output")
+
+
 class BotProcess:
-    """One ``python -m bot`` child; its combined output goes to ``log_path``."""
+    """One ``python -m bot`` child; its combined output goes to ``log_path``. Its output is
+    checked for secrets when the test closes it."""
 
     def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+        self.env = env
         self.log_path = workdir / f"{name}.log"
         self._log: IO[bytes] = self.log_path.open("wb")
         self.proc = subprocess.Popen(
@@ -99,10 +119,12 @@ class BotProcess:
         self.proc.wait(timeout=10)
         self._log.close()
 
-    def terminate(self, timeout: float = 10.0) -> tuple[int, float]:
-        """SIGTERM; (exit code, seconds until it exited)."""
+    def terminate(
+        self, timeout: float = 10.0, sig: signal.Signals = signal.SIGTERM
+    ) -> tuple[int, float]:
+        """SIGTERM (or ``sig``, e.g. SIGINT for Ctrl-C); (exit code, seconds until it exited)."""
         started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout=timeout)
         finally:
@@ -110,12 +132,13 @@ class BotProcess:
         return code, time.monotonic() - started
 
     def close(self) -> None:
-        """Make sure the child is gone (test teardown)."""
+        """Make sure the child is gone (test teardown), then check it leaked no secret."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
         if not self._log.closed:
             self._log.close()
+        assert_no_secrets(self.log_path.read_text(encoding="utf-8", errors="replace"), self.env)
 
 
 # --------------------------------------------------------------------------- reading chats

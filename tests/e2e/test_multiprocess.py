@@ -157,7 +157,14 @@ def test_two_processes_one_database_one_order_one_notice(
             timeout=15,
             after=mark,
         )
-        settle(1.5)  # let every other delivery of the press finish
+        # Every delivery of the press has been handled once each one was answered.
+        deadline = time.monotonic() + 15
+        while len([c for c in tg.calls("answerCallbackQuery", after=mark) if c.done]) < len(
+            statuses
+        ):
+            assert time.monotonic() < deadline, "not every delivery of the press was answered"
+            time.sleep(0.05)
+        settle(0.3)
         posts = upbit.requests_to("POST", "/v1/orders")
         assert len(posts) == 1, [p.body for p in posts]
         orders = list(upbit.orders.values())

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from tests.e2e.harness import OTHER, STRANGER, USER
+from tests.e2e.process import assert_no_secrets
 from tests.standins.telegram import Call, TelegramStandin
 from tests.standins.upbit import UpbitStandIn
 
@@ -190,6 +191,8 @@ def running(*bots: BotProcess, start: bool = True) -> Iterator[tuple[BotProcess,
     finally:
         for bot in bots:
             bot.kill()
+        for bot in bots:
+            assert_no_secrets(bot.log, bot.env)
 
 
 def sent_messages(
@@ -259,7 +262,13 @@ def test_webhook_mode_serves_only_secret_bearing_updates(
         stranger_mark = tg.mark()
         stranger = tg.build_command_update(STRANGER, "/balance")
         assert tg.post_update_to(url, stranger, secret_token=secret) == 200
-        settle(0.5)
+        refusal = tg.wait_for_message(
+            STRANGER,
+            lambda c: "private" in str(c.get("text", "")),
+            timeout=10,
+            after=stranger_mark,
+        )
+        assert refusal.ok
         assert upbit_standin.requests_to("GET", "/v1/accounts") == [], "a stranger cost a call"
         assert sent_messages(tg, STRANGER, "BTC", after=stranger_mark) == []
 

@@ -1340,9 +1340,22 @@ class TelegramStandin:
             return _html_to_text(text)
         return text
 
+    @staticmethod
+    def _check_markup(params: Mapping[str, Any]) -> None:
+        """Telegram refuses inline buttons whose callback_data is not 1-64 bytes."""
+        markup = params.get("reply_markup")
+        if not isinstance(markup, dict):
+            return
+        for row in markup.get("inline_keyboard") or ():
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                    raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
     def _new_bot_message(
         self, chat: _Chat, params: Mapping[str, Any], extra: dict[str, Any]
     ) -> dict[str, Any]:
+        self._check_markup(params)
         message: dict[str, Any] = {
             "message_id": self._next_message_id(chat),
             "from": self.bot_user,
@@ -1412,6 +1425,7 @@ class TelegramStandin:
         }
 
     def _edit(self, params: Mapping[str, Any], *, text_key: str | None) -> Any:
+        self._check_markup(params)
         if params.get("inline_message_id"):
             return True
         with self._cond:
