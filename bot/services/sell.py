@@ -345,8 +345,12 @@ class SellService:
     async def cancel_all(self, user_id: int) -> list[PendingSell]:
         return await self._repo.cancel_pending_for_user(user_id)
 
-    async def set_message(self, pending_id: str, message_id: int) -> None:
+    async def set_message(self, pending_id: str, message_id: int) -> bool:
+        """Remember which message shows a preview; False when the preview was cancelled
+        while that message was on its way (a quick /cancel), so the caller can say so."""
         await self._repo.set_pending_message(pending_id, message_id)
+        pending = await self._repo.get_pending(pending_id)
+        return pending is not None and pending.status is not PendingStatus.CANCELLED
 
     async def expire(self, pending_id: str, now: datetime) -> PendingSell | None:
         """Cancel a preview whose time is up; the preview if this call cancelled it."""

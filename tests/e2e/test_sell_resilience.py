@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import BotFactory
+import asyncio
+
+from tests.e2e.harness import USER, BotFactory
 from tests.e2e.test_sell_flow import confirm, open_preview, posts, text_of
 
 
@@ -33,3 +35,25 @@ async def test_confirm_outcome_arrives_when_the_callback_answer_is_lost(
     assert "Order placed" in text_of(outcome)
     assert len(posts(bot)) == 1
     assert not [c for c in bot.tg.calls("sendMessage") if "went wrong" in str(c.params)]
+
+
+async def test_cancel_while_the_preview_is_on_its_way_leaves_no_live_buttons(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory()
+    # Telegram is slow to accept the preview: the user's /cancel lands before the bot knows
+    # the preview's message id.
+    bot.tg.fail_next("sendMessage", "slow", delay=1.0)
+    mark = bot.tg.mark()
+    bot.tg.send_command(USER, "/sell BTC 10%")
+    await bot.tg.await_call("sendMessage", after=mark, completed=False)
+    await asyncio.sleep(0.2)
+    reply = await bot.command("/cancel")
+    assert "Cancelled 1" in text_of(reply)
+    preview = await bot.tg.await_message(
+        USER, lambda c: "Sell preview" in str(c.params.get("text")), after=mark
+    )
+    edit = await bot.edit_after(mark, preview.result["message_id"])
+    assert "Cancelled" in text_of(edit)
+    assert not edit.params.get("reply_markup")
+    assert posts(bot) == []

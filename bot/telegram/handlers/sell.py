@@ -46,7 +46,9 @@ async def _open_preview(
         paper=svc.paper,
         reply_markup=preview_keyboard(lang, preview.pending_id),
     )
-    await svc.sell.set_message(preview.pending_id, message.message_id)
+    if not await svc.sell.set_message(preview.pending_id, message.message_id):
+        await _edit_quietly(context, svc, chat.id, message.message_id, t(lang, "cancelled"), lang)
+        return
     if context.job_queue is not None:
         context.job_queue.run_once(
             _expire,
