@@ -7,28 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bot.db.repository import SqlOrderRepository
-from bot.domain import NewOrder, OrderFill, OrderState
-
-
-def _order(identifier: str) -> NewOrder:
-    return NewOrder(
-        identifier=identifier,
-        pending_id=None,
-        user_id=1,
-        chat_id=1,
-        lang="en",
-        market="KRW-BTC",
-        side="ask",
-        ord_type="market",
-        requested_volume=Decimal("0.1"),
-        paper=False,
-        created_at=datetime.now(UTC),
-    )
+from bot.domain import OrderFill, OrderState
+from tests.factories import new_order
 
 
 async def test_a_final_state_never_moves_back(db_sessions):
     repo = SqlOrderRepository(db_sessions)
-    await repo.record_submitting(_order("usb-a"))
+    await repo.record_submitting(new_order("usb-a", requested_volume=Decimal("0.1")))
     done = await repo.update_order(
         "usb-a", OrderFill(state=OrderState.DONE, uuid="u-a", executed_volume=Decimal("0.1"))
     )
@@ -44,7 +29,7 @@ async def test_a_final_state_never_moves_back(db_sessions):
 
 async def test_failure_and_announcement_in_one_write(db_sessions):
     repo = SqlOrderRepository(db_sessions)
-    await repo.record_submitting(_order("usb-b"))
+    await repo.record_submitting(new_order("usb-b"))
     now = datetime.now(UTC)
     failed = await repo.update_order(
         "usb-b", OrderFill(state=OrderState.FAILED, error="insufficient", announced_at=now)
@@ -55,7 +40,7 @@ async def test_failure_and_announcement_in_one_write(db_sessions):
 
 async def test_only_an_order_still_submitting_can_fail(db_sessions):
     repo = SqlOrderRepository(db_sessions)
-    await repo.record_submitting(_order("usb-c"))
+    await repo.record_submitting(new_order("usb-c"))
     await repo.update_order("usb-c", OrderFill(state=OrderState.DONE, uuid="u-c"))
     # A sweep that saw the row while it was still submitting, and then a 404, comes late.
     late = await repo.update_order("usb-c", OrderFill(state=OrderState.FAILED, error="late"))

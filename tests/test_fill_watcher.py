@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 
 from bot.db.repository import SqlOrderRepository
-from bot.domain import NewOrder, OrderRecord, OrderState
+from bot.domain import OrderRecord, OrderState
 from bot.services.fills import FillWatcher, NoticeUndeliverable
 from bot.services.sell import created, order_fill
 from bot.upbit.client import UpbitClient
 from bot.upbit.models import Order
+from tests.factories import new_order
 
 
 @pytest.fixture
@@ -27,21 +28,7 @@ async def client(upbit_standin):
 
 
 async def _filled_order(repo: SqlOrderRepository, client: UpbitClient, identifier: str) -> int:
-    await repo.record_submitting(
-        NewOrder(
-            identifier=identifier,
-            pending_id=None,
-            user_id=1,
-            chat_id=1,
-            lang="en",
-            market="KRW-BTC",
-            side="ask",
-            ord_type="market",
-            requested_volume=Decimal("0.01"),
-            paper=False,
-            created_at=datetime.now(UTC),
-        )
-    )
+    await repo.record_submitting(new_order(identifier, user_id=1, chat_id=1))
     order = await client.sell_market("KRW-BTC", Decimal("0.01"), identifier)
     record = await repo.update_order(
         identifier, order_fill(await client.get_order(uuid=order.uuid))

@@ -16,10 +16,11 @@ from decimal import Decimal
 import pytest
 
 from bot.db.repository import SqlOrderRepository
-from bot.domain import NewOrder, OrderRecord, OrderState
+from bot.domain import OrderRecord, OrderState
 from bot.services.fills import FillWatcher
 from bot.services.sell import order_fill
 from bot.upbit.client import UpbitClient
+from tests.factories import new_order
 
 pytestmark = pytest.mark.usefixtures("upbit_standin")
 
@@ -30,22 +31,6 @@ class RecordingNotifier:
 
     async def announce(self, order: OrderRecord) -> None:
         self.sent.append(order)
-
-
-def _new_order(identifier: str, created_at: datetime) -> NewOrder:
-    return NewOrder(
-        identifier=identifier,
-        pending_id=None,
-        user_id=1001,
-        chat_id=1001,
-        lang="en",
-        market="KRW-BTC",
-        side="ask",
-        ord_type="market",
-        requested_volume=Decimal("0.01"),
-        paper=False,
-        created_at=created_at,
-    )
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ async def test_submitting_order_that_reached_upbit_is_adopted_and_announced_once
 ):
     repo = SqlOrderRepository(db_sessions)
     now = datetime.now(UTC)
-    await repo.record_submitting(_new_order("usb-crashed-after-post", now))
+    await repo.record_submitting(new_order("usb-crashed-after-post", created_at=now))
     # The POST went out just before the crash: Upbit has the order (and filled it).
     await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-crashed-after-post")
 
@@ -84,7 +69,7 @@ async def test_submitting_order_unknown_to_upbit_fails_after_the_grace_and_user_
 ):
     repo = SqlOrderRepository(db_sessions)
     created = datetime.now(UTC)
-    await repo.record_submitting(_new_order("usb-crashed-before-post", created))
+    await repo.record_submitting(new_order("usb-crashed-before-post", created_at=created))
     notifier = RecordingNotifier()
     clock_now = created + timedelta(seconds=30)
     watcher = FillWatcher(
@@ -110,7 +95,7 @@ async def test_claimed_but_unmarked_announcement_is_taken_over_after_the_lease(
     repo = SqlOrderRepository(db_sessions)
     t0 = datetime.now(UTC)
     order = await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-announce-crash")
-    await repo.record_submitting(_new_order("usb-announce-crash", t0))
+    await repo.record_submitting(new_order("usb-announce-crash", created_at=t0))
     filled = await client.get_order(uuid=order.uuid)
     record = await repo.update_order("usb-announce-crash", order_fill(filled))
     lease = timedelta(seconds=60)
