@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.services.coalesce import Coalescer
-from bot.services.errors import ExchangeUnavailable
 from bot.services.ports import Exchange
 from bot.services.sell import exchange_unavailable
 from bot.upbit.errors import UpbitError
@@ -130,6 +129,3 @@ class PortfolioService:
             )
         holdings.sort(key=lambda h: (h.market is not None, -(h.value_krw or Decimal(0))))
         return Portfolio(tuple(holdings), total, self._exchange.is_paper)
-
-
-__all__ = ["ExchangeUnavailable", "Holding", "Portfolio", "PortfolioService"]

@@ -90,11 +90,7 @@ def confirm_outcome(lang: str, result: ConfirmResult) -> str:
     if result.status is ConfirmStatus.UNKNOWN:
         return t(lang, "unknown", identifier=order.identifier, **common)
     reason = message(lang, result.reason, result.params)
-    return t(lang, "failed", reason=_raw(reason), **common)
-
-
-def _raw(text: str) -> Markup:
-    return Markup(text)
+    return t(lang, "failed", reason=Markup(reason), **common)
 
 
 def expired(lang: str, market: str, volume: Decimal) -> str:
@@ -248,10 +244,10 @@ def status(lang: str, s: StatusReport) -> str:
         "status",
         version=s.version,
         mode=t(lang, "mode_paper" if s.paper else "mode_live"),
-        upbit=_raw(upbit),
-        key=_raw(key),
+        upbit=Markup(upbit),
+        key=Markup(key),
         watching=s.watching,
-        tracking=_raw(tracking),
+        tracking=Markup(tracking),
     )
 
 
