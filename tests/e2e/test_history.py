@@ -248,7 +248,8 @@ async def test_status_reports_mode_key_expiry_watch_and_socket(
     assert f"Version: {__version__}" in text
     assert "Mode: live" in text
     assert "Upbit: reachable" in text
-    expiry = upbit.api_key_expire_at.astimezone(UTC).date().isoformat()
+    # The bot shows the date in the zone Upbit wrote it in (KST); so does the test.
+    expiry = upbit.api_key_expire_at.date().isoformat()
     assert f"expires {expiry} — only 10 days left" in text
     assert "⚠️" in text
     assert "Orders being watched: 0" in text
