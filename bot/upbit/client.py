@@ -53,9 +53,11 @@ import httpx
 from bot.upbit.auth import Params, make_token, wire_query
 from bot.upbit.errors import (
     AuthError,
+    MarketNotFound,
     OrderOutcomeUnknown,
     RateLimited,
     ServerError,
+    UpbitAPIError,
     UpbitError,
     UpbitTransportError,
     error_from_response,
@@ -66,6 +68,7 @@ from bot.upbit.models import (
     MarketInfo,
     Order,
     Orderbook,
+    OrderbookInstrument,
     OrderChance,
     Ticker,
 )
@@ -80,6 +83,10 @@ DEFAULT_BASE_URL: Final = "https://api.upbit.com"
 ORDER_PATH: Final = "/v1/orders"
 ORDER_TEST_PATH: Final = "/v1/orders/test"
 MAX_VOLUME_DECIMALS: Final = 8
+# Tick sizes change only when Upbit announces new price units; an hour-old value is fine.
+TICK_CACHE_SECONDS: Final = 3600.0
+OPEN_ORDERS_PAGE: Final = 100  # Upbit's maximum ``limit`` for GET /v1/orders/open
+TIME_IN_FORCE: Final = frozenset({"ioc", "fok"})
 
 _REMAINING_GROUP = re.compile(r"group\s*=\s*([A-Za-z0-9_.\-]+)")
 _REMAINING_SEC = re.compile(r"\bsec\s*=\s*(\d+)")
@@ -91,6 +98,7 @@ _GROUP_GUESS: Final[Mapping[str, str]] = {
     "/v1/market/all": "market",
     "/v1/ticker": "ticker",
     "/v1/orderbook": "orderbook",
+    "/v1/orderbook/instruments": "orderbook",
 }
 
 
@@ -298,6 +306,7 @@ class UpbitClient:
         self._remaining: dict[str, RemainingReq] = {}
         self._group_of: dict[tuple[str, str], str] = {}
         self._limiters = {group: RateLimiter(limit) for group, limit in RATE_LIMITS.items()}
+        self._ticks: dict[str, tuple[Decimal, float]] = {}  # market -> (tick, monotonic at)
         # No Origin header, ever: Upbit throttles browser-origin requests to 1 per 10 s.
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
@@ -549,21 +558,69 @@ class UpbitClient:
         return await self._post_order_test(body)
 
     async def limit_sell(
-        self, market: str, volume: Decimal, price: Decimal, identifier: str
+        self,
+        market: str,
+        volume: Decimal,
+        price: Decimal,
+        identifier: str,
+        *,
+        time_in_force: str | None = None,
     ) -> Order:
-        """``POST /v1/orders`` limit sell at ``price`` (must be on the tick). Never retried."""
+        """``POST /v1/orders`` limit sell at ``price`` (must be on the market's tick; see
+        `tick_size`). ``time_in_force`` ``ioc`` executes what the book takes at ``price`` or
+        better and cancels the rest; ``fok`` all or nothing. Never retried.
+
+        https://docs.upbit.com/kr/reference/new-order
+        """
         _check_identifier(identifier)
         if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
             raise ValueError("price must be a positive, finite Decimal")
+        if time_in_force is not None and time_in_force not in TIME_IN_FORCE:
+            raise ValueError(f"time_in_force must be one of {sorted(TIME_IN_FORCE)}")
         body = {
             "market": market,
             "side": "ask",
             "ord_type": "limit",
             "volume": format_volume(volume),
-            "price": format(price, "f"),
+            "price": format(price.normalize(), "f"),
             "identifier": identifier,
         }
+        if time_in_force is not None:
+            body["time_in_force"] = time_in_force
         return await self._post_order(body, identifier)
+
+    async def open_orders(
+        self, *, page: int = 1, limit: int = OPEN_ORDERS_PAGE, market: str | None = None
+    ) -> list[Order]:
+        """``GET /v1/orders/open``: one page of the pocket's open orders (``wait`` and
+        ``watch``), newest first, every market unless ``market``.
+
+        https://docs.upbit.com/kr/reference/list-open-orders (page from 1, limit ≤ 100)
+        """
+        if page < 1 or not 1 <= limit <= OPEN_ORDERS_PAGE:
+            raise ValueError("page must be >= 1 and limit within 1..100")
+        params: dict[str, str | list[str]] = {}
+        if market is not None:
+            params["market"] = market
+        params["states[]"] = ["wait", "watch"]
+        params["page"] = str(page)
+        params["limit"] = str(limit)
+        rows = self._parse_list(await self._get("/v1/orders/open", params), "orders/open")
+        return [self._build("orders/open", Order.from_json, row) for row in rows]
+
+    async def cancel_order(self, *, uuid: str) -> Order:
+        """``DELETE /v1/order?uuid=``: ask Upbit to cancel an open order. Sent once.
+
+        The answer is the order as it was when the cancel was accepted (its state may still
+        read ``wait``); the final figures come from ``GET /v1/order`` afterwards.
+        https://docs.upbit.com/kr/reference/cancel-order
+        """
+        params = {"uuid": uuid}
+        response = await self._send("DELETE", "/v1/order", params=params, body=None, signed=True)
+        if response.status_code >= 300:
+            raise error_from_response(response.status_code, response.content)
+        data = self._parse_object(self._parse_ok("DELETE", "/v1/order", response), "order")
+        return self._build("order", Order.from_json, data)
 
     async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
         """``GET /v1/order`` by ``uuid`` or ``identifier`` (exactly one), with ``trades``."""
@@ -618,6 +675,42 @@ class UpbitClient:
         data = await self._get("/v1/orderbook", {"markets": ",".join(markets)}, signed=False)
         rows = self._parse_list(data, "orderbook")
         return [self._build("orderbook", Orderbook.from_json, row) for row in rows]
+
+    async def orderbook_instruments(self, markets: Sequence[str]) -> list[OrderbookInstrument]:
+        """``GET /v1/orderbook/instruments?markets=A,B``: each market's ``tick_size``.
+
+        https://docs.upbit.com/kr/reference/list-orderbook-instruments
+        """
+        if not markets:
+            return []
+        data = await self._get(
+            "/v1/orderbook/instruments", {"markets": ",".join(markets)}, signed=False
+        )
+        rows = self._parse_list(data, "orderbook/instruments")
+        found = [
+            self._build("orderbook/instruments", OrderbookInstrument.from_json, r) for r in rows
+        ]
+        now = time.monotonic()
+        for item in found:
+            self._ticks[item.market] = (item.tick_size, now)
+        return found
+
+    async def tick_size(self, market: str) -> Decimal:
+        """The price step of ``market`` (cached for an hour): limit prices must be multiples
+        of it, and prices are shown with its digits. Unknown market → `MarketNotFound`."""
+        cached = self._ticks.get(market)
+        if cached is not None and time.monotonic() - cached[1] < TICK_CACHE_SECONDS:
+            return cached[0]
+        try:
+            found = await self.orderbook_instruments([market])
+        except UpbitAPIError as exc:
+            if exc.status == 404:  # the quotation API's answer for an unknown code
+                raise MarketNotFound(str(exc), name="notfoundmarket", status=404) from exc
+            raise
+        for item in found:
+            if item.market == market:
+                return item.tick_size
+        raise MarketNotFound(f"no tick size for {market}", name="notfoundmarket", status=404)
 
     async def markets(self) -> list[MarketInfo]:
         """``GET /v1/market/all?is_details=true``: every market with its warning flag."""

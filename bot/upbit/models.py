@@ -194,6 +194,31 @@ class Orderbook:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderbookInstrument:
+    """One market of ``GET /v1/orderbook/instruments``: its price step (``tick_size``).
+
+    https://docs.upbit.com/kr/reference/list-orderbook-instruments (호가 정책 조회, added
+    2025-07-31): ``[{"market", "quote_currency", "tick_size": "1000", "supported_levels"}]``.
+    """
+
+    market: str
+    quote_currency: str
+    tick_size: Decimal
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OrderbookInstrument:
+        tick = dec(data["tick_size"])
+        if tick <= 0:
+            raise ValueError(f"tick_size must be positive: {tick}")
+        market = str(data["market"])
+        return cls(
+            market=market,
+            quote_currency=str(data.get("quote_currency") or market.partition("-")[0]),
+            tick_size=tick,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MarketInfo:
     """One row of ``GET /v1/market/all?is_details=true``."""
 
@@ -258,6 +283,8 @@ class Order:
     trades_count: int
     trades: tuple[Trade, ...]
     created_at: str
+    time_in_force: str | None = None
+    executed_funds: Decimal | None = None  # list endpoints only (open/closed/uuids)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -297,6 +324,8 @@ class Order:
             trades_count=int(data.get("trades_count") or 0),
             trades=tuple(Trade.from_json(t) for t in data.get("trades") or ()),
             created_at=str(data.get("created_at", "")),
+            time_in_force=data.get("time_in_force") or None,
+            executed_funds=opt_dec(data.get("executed_funds")),
             raw=dict(data),
         )
 

@@ -41,7 +41,10 @@ State (amounts are ``Decimal``; getters return copies)
   ask_types=, bid_types=, korean_name=, english_name=, trade_price=, prev_closing_price=,
   warning=)`` — books are lists of ``(price, size)``; bids best (highest) first, asks best
   (lowest) first; defaults per quote currency (KRW: min 5000, max 1e9, fee 0.0005).
-  ``set_orderbook(code, bids=, asks=)``, ``set_market_state(code, "active"|"offline")``,
+  ``tick_size=`` (price step served by ``/v1/orderbook/instruments`` and enforced on limit
+  prices; default from Upbit's KRW price-unit table, 1e-8 elsewhere).
+  ``set_orderbook(code, bids=, asks=)`` (resting limit sells that the new bids reach fill at
+  once), ``set_market_state(code, "active"|"offline")``,
   ``set_ticker(code, trade_price=, prev_closing_price=)``, ``market(code)``, ``markets``.
   ``set_account(currency, balance=, locked=0, avg_buy_price=0, unit_currency="KRW")``,
   ``remove_account(currency)``, ``account(currency)``, ``accounts``.
@@ -55,6 +58,11 @@ Fills
   ``consume_book`` (fills remove liquidity from the book; default False),
   ``fill_order(uuid, partial=False, volume=None)`` fills an open order now, walking the bids.
   ``cancel_order(uuid)`` cancels an open order (as DELETE /v1/order would).
+  Limit sells (``ord_type=limit`` with a ``price`` on the tick) execute at once against the
+  bids at or above their price (at the bids' prices); ``time_in_force=ioc`` cancels the rest,
+  ``fok`` executes all or nothing; without it the rest rests (``wait``) and executes when
+  `set_orderbook` brings bids up to its price. ``auto_fill`` does not apply to them, and the
+  bid liquidity they execute against is always taken from the book.
   ``identifier_consumed_on_failure`` (default True: an identifier sent with an order that is
   then rejected by validation can never be used again, as UPBIT.md §3.4 says).
 
@@ -229,6 +237,34 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+# Upbit's KRW price units by price (https://docs.upbit.com/kr/docs/krw-market-info; the
+# table changed 2025-07-31 and may again, which is why the bot reads
+# /v1/orderbook/instruments instead of a table) [I for the exact steps].
+_KRW_TICKS: tuple[tuple[Decimal, Decimal], ...] = (
+    (Decimal(2_000_000), Decimal(1000)),
+    (Decimal(1_000_000), Decimal(500)),
+    (Decimal(500_000), Decimal(100)),
+    (Decimal(100_000), Decimal(50)),
+    (Decimal(10_000), Decimal(10)),
+    (Decimal(1_000), Decimal(1)),
+    (Decimal(100), Decimal("0.1")),
+    (Decimal(10), Decimal("0.01")),
+    (Decimal(1), Decimal("0.001")),
+    (Decimal("0.1"), Decimal("0.0001")),
+    (Decimal("0.01"), Decimal("0.00001")),
+    (Decimal("0.001"), Decimal("0.000001")),
+    (Decimal("0.0001"), Decimal("0.0000001")),
+)
+
+
+def default_tick(quote: str, price: Decimal) -> Decimal:
+    if quote == "KRW":
+        for floor, tick in _KRW_TICKS:
+            if price >= floor:
+                return tick
+    return EIGHT_PLACES
+
+
 def _b64url_decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
@@ -300,6 +336,7 @@ class Market:
     trade_price: Decimal | None = None
     prev_closing_price: Decimal | None = None
     warning: bool = False
+    tick_size: Decimal = Decimal(1)
 
     @property
     def quote(self) -> str:
@@ -366,6 +403,7 @@ class Order:
     paid_fee: Decimal = ZERO
     locked: Decimal = ZERO
     trades: list[Trade] = field(default_factory=list)
+    time_in_force: str | None = None
 
     @property
     def executed_funds(self) -> Decimal:
@@ -408,6 +446,8 @@ class Order:
                 "trades_count": self.trades_count,
             }
         )
+        if self.time_in_force is not None:
+            data["time_in_force"] = self.time_in_force
         if executed_funds:
             data["executed_funds"] = dec_str(self.executed_funds)
         if self.identifier is not None:
@@ -850,6 +890,7 @@ class UpbitStandIn:
         trade_price: Decimal | None = None,
         prev_closing_price: Decimal | None = None,
         warning: bool = False,
+        tick_size: Decimal | int | str | None = None,
     ) -> Market:
         quote, _, base = code.partition("-")
         if not base:
@@ -877,6 +918,10 @@ class UpbitStandIn:
             prev_closing_price=prev_closing_price,
             warning=warning,
         )
+        if tick_size is not None:
+            market.tick_size = _d(tick_size)
+        else:
+            market.tick_size = default_tick(quote, market.last_price)
         with self._lock:
             self._markets[code] = market
         return copy.deepcopy(market)
@@ -894,6 +939,11 @@ class UpbitStandIn:
                 market.bids = [(_d(p), _d(s)) for p, s in bids]
             if asks is not None:
                 market.asks = [(_d(p), _d(s)) for p, s in asks]
+            self._match_resting_locked(code)
+
+    def set_tick_size(self, code: str, tick_size: Decimal | int | str) -> None:
+        with self._lock:
+            self._markets[code].tick_size = _d(tick_size)
 
     def set_market_state(self, code: str, state: str) -> None:
         with self._lock:
@@ -1406,6 +1456,10 @@ class UpbitStandIn:
 
     def _ep_create_order(self, ctx: _Ctx) -> tuple[int, Any]:
         body = ctx.body or {}
+        if body.get("ord_type") == "limit":
+            return self._create_limit_sell(body)
+        if body.get("time_in_force") is not None:
+            raise _ApiError(400, "invalid_time_in_force", "time_in_force needs limit or best")
         fill_now = False
         with self._lock:
             identifier = body.get("identifier")
@@ -1444,6 +1498,180 @@ class UpbitStandIn:
             if fill_now:
                 self._fill_locked(order, partial=self.partial_fills, volume=None)
         return 201, snapshot
+
+    def _validate_limit_sell(self, body: dict[str, Any]) -> tuple[Market, Decimal, Decimal]:
+        """A limit sell as Upbit checks it (https://docs.upbit.com/kr/reference/new-order):
+        price on the market's tick, ``time_in_force`` ``ioc``/``fok`` or none, price×volume
+        within the market's minimum and maximum, enough balance."""
+        identifier = body.get("identifier")
+        if identifier is not None and not isinstance(identifier, str):
+            raise _ApiError(400, "validation_error", "identifier must be a string")
+        if identifier is not None and identifier in self._used_identifiers:
+            raise _ApiError(400, "validation_error", f"identifier already used: {identifier}")
+        code = str(body.get("market") or "")
+        market = self._markets.get(code)
+        if market is None:
+            raise _err("notfoundmarket", market=code)
+        if market.state != "active":
+            raise _err("market_offline")
+        if body.get("side") != "ask":
+            raise _ApiError(400, "invalid_parameter", "the stand-in supports only limit sells")
+        if "limit" not in market.ask_types:
+            raise _ApiError(400, "create_ask_error", "limit sells are not allowed here")
+        tif = body.get("time_in_force")
+        if tif is not None and tif not in ("ioc", "fok"):
+            raise _ApiError(400, "invalid_time_in_force", "time_in_force must be ioc or fok")
+        raw_price = body.get("price")
+        text = dec_str(raw_price) if isinstance(raw_price, Decimal) else str(raw_price or "")
+        if not PLAIN_DECIMAL.match(text):
+            raise _ApiError(400, "validation_error", "price is missing or not a number")
+        price = Decimal(text)
+        if price <= 0 or price % market.tick_size != 0:
+            raise _ApiError(
+                400,
+                "invalid_price_ask",
+                "주문가격 단위를 잘못 입력하셨습니다. 확인 후 시도해주세요.",
+            )
+        volume = self._parse_volume(body.get("volume"))
+        account = self._accounts.get(market.base)
+        if account is None or volume > account.balance:
+            raise _err("insufficient_funds_ask")
+        with localcontext() as dctx:
+            dctx.prec = 60
+            total = volume * price
+        if total < market.min_total:
+            raise _ApiError(
+                400, "under_min_total_ask", f"최소 주문 금액은 {dec_str(market.min_total)}입니다."
+            )
+        if total > market.max_total:
+            raise _ApiError(400, "over_krw_funds_ask", "최대 주문 가능 금액을 초과했습니다.")
+        return market, volume, price
+
+    def _create_limit_sell(self, body: dict[str, Any]) -> tuple[int, Any]:
+        with self._lock:
+            identifier = body.get("identifier")
+            created = False
+            try:
+                market, volume, price = self._validate_limit_sell(body)
+                tif = body.get("time_in_force")
+                order = Order(
+                    uuid=str(uuid_mod.uuid4()),
+                    market=market.code,
+                    side="ask",
+                    ord_type="limit",
+                    volume=volume,
+                    price=price,
+                    remaining_volume=volume,
+                    locked=volume,
+                    created_at=_now_kst(),
+                    identifier=identifier,
+                    time_in_force=tif,
+                )
+                account = self._accounts[market.base]
+                account.balance -= volume
+                account.locked += volume
+                self._orders[order.uuid] = order
+                created = True
+                self._emit(self._order_event(order, "wait"))
+                self._emit(self._asset_event([account]))
+                snapshot = order.to_json()
+            finally:
+                if isinstance(identifier, str) and (
+                    created or self.identifier_consumed_on_failure
+                ):
+                    self._used_identifiers.add(identifier)
+            reachable = self._bid_depth_at(market, price)
+            if tif == "fok" and reachable < volume:
+                self._cancel_locked(order)  # all or nothing: nothing
+            else:
+                self._execute_limit_locked(order, market)
+                if tif == "ioc" and order.state == "wait":
+                    self._cancel_locked(order)
+        return 201, snapshot
+
+    @staticmethod
+    def _bid_depth_at(market: Market, price: Decimal) -> Decimal:
+        return sum((size for p, size in market.bids[:30] if p >= price), ZERO)
+
+    def _execute_limit_locked(self, order: Order, market: Market) -> None:
+        """Execute a limit sell against the bids at or above its price, best first, at the
+        bids' prices; it ends ``done`` when nothing remains, else stays as it was."""
+        price = order.price if order.price is not None else ZERO
+        changed = False
+        new_bids: list[tuple[Decimal, Decimal]] = []
+        quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
+        base = self._accounts.setdefault(
+            market.base, Account(currency=market.base, unit_currency=market.quote)
+        )
+        with localcontext() as dctx:
+            dctx.prec = 60
+            for index, (bid, size) in enumerate(market.bids):
+                left = order.remaining_volume
+                if left <= 0 or index >= 30 or bid < price:
+                    new_bids.append((bid, size))
+                    continue
+                take = min(left, size)
+                if size - take > 0:
+                    new_bids.append((bid, size - take))
+                funds = bid * take
+                trade = Trade(
+                    uuid=str(uuid_mod.uuid4()),
+                    market=order.market,
+                    price=bid,
+                    volume=take,
+                    funds=funds,
+                    fee=funds * market.ask_fee,
+                    created_at=_now_kst(),
+                )
+                order.trades.append(trade)
+                order.executed_volume += take
+                order.remaining_volume -= take
+                order.locked -= take
+                order.paid_fee += trade.fee
+                base.locked -= take
+                quote.balance += funds - trade.fee
+                changed = True
+                self._emit(self._order_event(order, "trade", trade))
+        if not changed:
+            return
+        market.bids = new_bids  # a limit sell always takes the liquidity it executed against
+        if order.remaining_volume == 0:
+            order.state = "done"
+            order.locked = ZERO
+            self._emit(self._order_event(order, "done"))
+        if base.balance == 0 and base.locked == 0 and market.base != "KRW":
+            del self._accounts[market.base]  # Upbit drops empty rows [I]
+        self._emit(self._asset_event([base, quote]))
+
+    def _match_resting_locked(self, code: str) -> None:
+        """The book moved: resting limit sells its bids now reach execute, lowest price
+        first (then oldest)."""
+        market = self._markets[code]
+        resting = sorted(
+            (
+                o
+                for o in self._orders.values()
+                if o.market == code
+                and o.ord_type == "limit"
+                and o.side == "ask"
+                and o.state == "wait"
+            ),
+            key=lambda o: (o.price or ZERO, o.created_at),
+        )
+        for order in resting:
+            self._execute_limit_locked(order, market)
+
+    def _ep_orderbook_instruments(self, ctx: _Ctx) -> tuple[int, Any]:
+        """https://docs.upbit.com/kr/reference/list-orderbook-instruments"""
+        return 200, [
+            {
+                "market": m.code,
+                "quote_currency": m.quote,
+                "tick_size": dec_str(m.tick_size),
+                "supported_levels": ["0"],
+            }
+            for m in self._quotation_markets(ctx)
+        ]
 
     def _ep_order_test(self, ctx: _Ctx) -> tuple[int, Any]:
         body = ctx.body or {}
@@ -1508,25 +1736,33 @@ class UpbitStandIn:
         found.sort(key=lambda o: o.created_at, reverse=ctx.one("order_by") != "asc")
         return [o.to_json(executed_funds=True) for o in found]
 
-    def _list_by_state(self, ctx: _Ctx, allowed: set[str], default: set[str]) -> list[Any]:
+    def _list_by_state(
+        self, ctx: _Ctx, allowed: set[str], default: set[str], max_limit: int = 100
+    ) -> list[Any]:
         states = set(ctx.query.get("states[]") or ([s] if (s := ctx.one("state")) else default))
         if not states <= allowed:
             raise _ApiError(400, "validation_error", f"states must be among {sorted(allowed)}")
         market = ctx.one("market")
-        limit = int(ctx.one("limit") or 100)
+        try:
+            limit = int(ctx.one("limit") or 100)
+            page = int(ctx.one("page") or 1)
+        except ValueError as exc:
+            raise _ApiError(400, "validation_error", "page and limit must be numbers") from exc
+        if page < 1 or not 1 <= limit <= max_limit:  # open: max 100 per page
+            raise _ApiError(400, "validation_error", f"page >= 1, limit within 1..{max_limit}")
         with self._lock:
             found = [
                 o
                 for o in self._orders.values()
                 if o.state in states and (market is None or o.market == market)
             ]
-            return self._ordered(found, ctx)[:limit]
+            return self._ordered(found, ctx)[(page - 1) * limit : page * limit]
 
     def _ep_orders_open(self, ctx: _Ctx) -> tuple[int, Any]:
         return 200, self._list_by_state(ctx, {"wait", "watch"}, {"wait"})
 
     def _ep_orders_closed(self, ctx: _Ctx) -> tuple[int, Any]:
-        return 200, self._list_by_state(ctx, {"done", "cancel"}, {"done", "cancel"})
+        return 200, self._list_by_state(ctx, {"done", "cancel"}, {"done", "cancel"}, 1000)
 
     def _quotation_markets(self, ctx: _Ctx) -> list[Market]:
         raw = ctx.one("markets")
@@ -2017,6 +2253,9 @@ _ROUTES: dict[tuple[str, str], _Route] = {
     ("GET", "/v1/ticker"): _Route(UpbitStandIn._ep_ticker, "ticker", False, quotation=True),
     ("GET", "/v1/orderbook"): _Route(
         UpbitStandIn._ep_orderbook, "orderbook", False, quotation=True
+    ),
+    ("GET", "/v1/orderbook/instruments"): _Route(
+        UpbitStandIn._ep_orderbook_instruments, "orderbook", False, quotation=True
     ),
     ("GET", "/v1/market/all"): _Route(
         UpbitStandIn._ep_market_all, "market", False, quotation=True
