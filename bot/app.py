@@ -33,24 +33,37 @@ from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
+from bot.db.user_settings import SqlUserSettings
 from bot.paper import PaperExchange
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
 from bot.services.sell import SellService, utc_now
+from bot.services.settings import SettingsService
 from bot.telegram import access
 from bot.telegram.context import Services, install
 from bot.telegram.delivery import TelegramNotifier, answer_quietly
-from bot.telegram.handlers import balance, common, history, sell
-from bot.telegram.i18n import CATALOGUES, lang_of, t
+from bot.telegram.handlers import balance, common, history, sell, settings
+from bot.telegram.handlers.common import user_lang
+from bot.telegram.i18n import CATALOGUES, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
 from bot.upbit.client import UpbitClient
 from bot.upbit.ws import MyOrderStream
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("balance", "sell", "cancel", "orders", "order", "status", "export", "help")
+COMMANDS = (
+    "balance",
+    "sell",
+    "cancel",
+    "orders",
+    "order",
+    "status",
+    "export",
+    "settings",
+    "help",
+)
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -128,6 +141,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 portfolio=PortfolioService(exchange),
                 history=HistoryService(exchange, repo, watcher, access_key=access_key),
                 watcher=watcher,
+                settings=SettingsService(SqlUserSettings(sessions)),
                 allowed_user_ids=settings.allowed_user_ids,
                 paper=settings.paper_trading,
                 clock=utc_now,
@@ -195,9 +209,13 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("order", history.order_command, filters=only_new))
     app.add_handler(CommandHandler("export", history.export_command, filters=only_new))
     app.add_handler(CommandHandler("status", history.status_command, filters=only_new))
+    app.add_handler(CommandHandler("settings", settings.settings_command, filters=only_new))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(settings.settings_button, pattern=settings.SETTINGS_PATTERN)
+    )
     app.add_handler(CallbackQueryHandler(_forged_button))
     app.add_handler(MessageHandler(filters.COMMAND & only_new, common.unknown_command))
     app.add_error_handler(common.error_handler)
@@ -208,5 +226,5 @@ async def _forged_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if update.callback_query is not None:
         user = update.effective_user
         log.warning("unknown callback_data refused user_id=%s", user.id if user else None)
-        lang = lang_of(user.language_code if user else None)
+        lang = user_lang(update, context)
         await answer_quietly(update.callback_query, t(lang, "claim_not_found"), show_alert=True)

@@ -26,7 +26,14 @@ from tests.db_fixtures import db_url, is_sqlite, sqlite_url
 
 __all__ = ["db_url"]
 
-TABLES = {"orders", "pending_sells", "paper_balances", "paper_orders"}
+TABLES = {
+    "orders",
+    "pending_sells",
+    "paper_balances",
+    "paper_orders",
+    "user_settings",
+    "price_alerts",
+}
 
 
 def _head() -> str:

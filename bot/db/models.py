@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, DecimalText, UTCDateTime
 
-__all__ = ["Base", "OrderRow", "PaperBalanceRow", "PaperOrderRow", "PendingSellRow"]
+__all__ = [
+    "Base",
+    "OrderRow",
+    "PaperBalanceRow",
+    "PaperOrderRow",
+    "PendingSellRow",
+    "PriceAlertRow",
+    "UserSettingsRow",
+]
 
 
 class OrderRow(Base):
@@ -90,3 +98,37 @@ class PaperOrderRow(Base):
     identifier: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     order_json: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class UserSettingsRow(Base):
+    """One user's choices from /settings; a user without a row has the defaults."""
+
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    quick_sell_percents: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class PriceAlertRow(Base):
+    """A price alert; fired once, claimed in the database like a fill announcement."""
+
+    __tablename__ = "price_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    language_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    market: Mapped[str] = mapped_column(String(32), nullable=False)
+    direction: Mapped[str] = mapped_column(String(8), nullable=False)
+    target_price: Mapped[Decimal] = mapped_column(DecimalText, nullable=False)
+    percent: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    basis_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    fire_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    triggered_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index(None, "status"), Index(None, "user_id", "status"))

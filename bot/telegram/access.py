@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram.context import services
+from bot.telegram.context import SETTINGS_KEY, services
 from bot.telegram.i18n import lang_of, t
 from bot.telegram.render import with_paper_tag
 
@@ -36,6 +36,9 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("non-private chat refused user_id=%s chat_type=%s", user.id, chat.type)
         await _refuse(update, t(lang, "private_only"), lang, svc.paper)
         raise ApplicationHandlerStop
+    if context.user_data is not None:
+        # Read fresh for every update: another process may have changed it.
+        context.user_data[SETTINGS_KEY] = await svc.settings.get(user.id)
 
 
 async def _refuse(update: Update, text: str, lang: str, paper: bool) -> None:

@@ -11,8 +11,11 @@ from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
 from bot.services.portfolio import PortfolioService
 from bot.services.sell import Clock, SellService
+from bot.services.settings import SettingsService
 
 SERVICES_KEY = "services"
+# ``context.user_data`` key of the user's `UserSettings`, loaded by the access gate.
+SETTINGS_KEY = "settings"
 
 
 @dataclass(slots=True)
@@ -21,6 +24,7 @@ class Services:
     portfolio: PortfolioService
     history: HistoryService
     watcher: FillWatcher
+    settings: SettingsService
     allowed_user_ids: frozenset[int]
     paper: bool
     clock: Clock

@@ -10,6 +10,8 @@ import html
 import string
 from typing import Any
 
+from bot.services.settings import Language, resolve_lang
+
 EN: dict[str, str] = {
     "paper_tag": "🧪 <b>PAPER</b> (simulated, no real orders)",
     "not_allowed": "This bot is private.",
@@ -26,6 +28,10 @@ EN: dict[str, str] = {
         "/order UUID — one order, refreshed from Upbit\n"
         "/status — bot and Upbit status, API key expiry\n"
         "/export — the whole order log as CSV\n"
+        "/alert BTC &gt;= 110,000,000 — a price alert (also <code>/alert BTC +20%</code>); "
+        "/alerts lists them\n"
+        "/pnl — realised profit/loss by day and month, with a chart\n"
+        "/settings — language and quick-sell buttons\n"
         "/help — this message"
     ),
     "cmd_balance": "Holdings and value",
@@ -213,6 +219,87 @@ EN: dict[str, str] = {
     "state_cancel": "closed",
     "state_failed": "failed",
     "unknown_command": "Unknown command. /help lists what I can do.",
+    # /settings
+    "settings": (
+        "<b>Settings</b>\n"
+        "Language: {language}\n"
+        "Quick-sell buttons: {percents}\n\n"
+        "Pick the language with the buttons below. Change the quick-sell buttons with "
+        "<code>/settings quick 10 25 50 100</code> (1 to 4 whole percentages)."
+    ),
+    "settings_usage": (
+        "Usage: <code>/settings</code>, <code>/settings lang auto|ko|en</code>, "
+        "<code>/settings quick 10 25 50 100</code>"
+    ),
+    "settings_lang_auto": "Auto",
+    "settings_lang_auto_is": "Auto ({name}, from Telegram)",
+    "settings_lang_ko": "한국어",
+    "settings_lang_en": "English",
+    "lang_name": "English",
+    "settings_saved": "Saved.",
+    "settings_bad_language": "<code>{value}</code> is not a language choice: use auto, ko or en.",
+    "settings_bad_percents": (
+        "Quick-sell percentages are 1 to 4 whole numbers from 1 to 100, e.g. "
+        "<code>/settings quick 10 25 50 100</code> (got <code>{value}</code>)."
+    ),
+    # /alert, /alerts
+    "alert_usage": (
+        "Usage: <code>/alert BTC &gt;= 110,000,000</code>, <code>/alert BTC &lt;= 90,000,000</code>, "
+        "<code>/alert BTC +20%</code> or <code>/alert BTC -10%</code> (against your average "
+        "buy price)."
+    ),
+    "alert_bad_price": (
+        "I can't read the price <code>{price}</code>. Write a number such as 110,000,000 or "
+        "0.0123."
+    ),
+    "alert_price_not_positive": "The price must be more than zero (got {price}).",
+    "alert_price_digits": (
+        "The price <code>{price}</code> has too many digits (at most {whole} before and "
+        "{places} after the decimal point)."
+    ),
+    "alert_bad_percent": (
+        "The change must be between -99% and +1000% and not zero (got <code>{value}</code>)."
+    ),
+    "alert_no_holding": (
+        "A +/-% alert is measured against your average buy price, and you hold no {currency} "
+        "with a known average buy price."
+    ),
+    "alert_already_met": (
+        "{market} is already at {price}, so {condition} is met now. The alert was not set."
+    ),
+    "alert_too_many": "You already have {max} alerts, the most allowed. Delete some in /alerts.",
+    "alert_set": "🔔 Alert set: {market} {condition}. Now {price}.",
+    "alert_above": "≥ {price}",
+    "alert_below": "≤ {price}",
+    "alert_percent": "{sign}{percent}% vs average buy price {basis} ({direction} {price})",
+    "alerts_title": "<b>Your alerts</b> ({count}/{max})",
+    "alerts_none": (
+        "You have no alerts. Set one with <code>/alert BTC &gt;= 110,000,000</code> or "
+        "<code>/alert BTC +20%</code>."
+    ),
+    "alert_row": "#{number} {market} {condition}",
+    "btn_alert_delete": "🗑 #{number} {market}",
+    "alert_deleted": "Alert deleted: {market} {condition}.",
+    "alert_gone": "This alert is gone (it fired or was deleted).",
+    "alert_fired": (
+        "🔔 {currency} {condition}: now {price}\n"
+        "{market}. The buttons open a sell preview; nothing is sold without Confirm."
+    ),
+    "alert_fired_not_held": "🔔 {currency} {condition}: now {price}\n{market}. You hold no {currency} to sell.",
+    # /pnl
+    "pnl_title": "<b>Realised profit/loss</b> (times in {zone})",
+    "pnl_by_day": "<b>By day</b>",
+    "pnl_by_month": "<b>By month</b>",
+    "pnl_row": "{period}: {amount} ({count} sells)",
+    "pnl_total": "Total: {amount}",
+    "pnl_none": "No filled sells with a known average buy price yet, so no realised profit or loss.",
+    "pnl_unknown_basis": "{count} sells without a known average buy price are left out.",
+    "pnl_chart_caption": "Realised profit/loss by day",
+    "pnl_chart_failed": "The chart could not be drawn this time; the figures above are complete.",
+    "cmd_settings": "Language and quick-sell buttons",
+    "cmd_alert": "Price alert: /alert BTC >= 110000000",
+    "cmd_alerts": "Your price alerts",
+    "cmd_pnl": "Realised profit/loss by day and month",
 }
 
 KO: dict[str, str] = {
@@ -231,6 +318,10 @@ KO: dict[str, str] = {
         "/order UUID — 주문 하나를 업비트에서 새로 조회\n"
         "/status — 봇과 업비트 상태, API 키 만료일\n"
         "/export — 전체 주문 기록 CSV\n"
+        "/alert BTC &gt;= 110,000,000 — 가격 알림(<code>/alert BTC +20%</code>도 가능), "
+        "/alerts 로 목록 확인\n"
+        "/pnl — 일별·월별 실현손익과 차트\n"
+        "/settings — 언어와 빠른 매도 버튼\n"
         "/help — 이 도움말"
     ),
     "cmd_balance": "보유 자산과 평가 금액",
@@ -404,13 +495,93 @@ KO: dict[str, str] = {
     "state_cancel": "종료",
     "state_failed": "실패",
     "unknown_command": "모르는 명령입니다. /help 로 명령 목록을 볼 수 있습니다.",
+    # /settings
+    "settings": (
+        "<b>설정</b>\n"
+        "언어: {language}\n"
+        "빠른 매도 버튼: {percents}\n\n"
+        "아래 버튼으로 언어를 고를 수 있습니다. 빠른 매도 버튼은 "
+        "<code>/settings quick 10 25 50 100</code>처럼 바꿉니다(1~100 사이 정수 1~4개)."
+    ),
+    "settings_usage": (
+        "사용법: <code>/settings</code>, <code>/settings lang auto|ko|en</code>, "
+        "<code>/settings quick 10 25 50 100</code>"
+    ),
+    "settings_lang_auto": "자동",
+    "settings_lang_auto_is": "자동(텔레그램 설정: {name})",
+    "settings_lang_ko": "한국어",
+    "settings_lang_en": "English",
+    "lang_name": "한국어",
+    "settings_saved": "저장했습니다.",
+    "settings_bad_language": "<code>{value}</code>는 고를 수 있는 언어가 아닙니다. auto, ko, en 중에서 고르세요.",
+    "settings_bad_percents": (
+        "빠른 매도 비율은 1~100 사이 정수 1~4개입니다. 예: "
+        "<code>/settings quick 10 25 50 100</code>(입력: <code>{value}</code>)"
+    ),
+    # /alert, /alerts
+    "alert_usage": (
+        "사용법: <code>/alert BTC &gt;= 110,000,000</code>, <code>/alert BTC &lt;= 90,000,000</code>, "
+        "<code>/alert BTC +20%</code>, <code>/alert BTC -10%</code>(매수평균가 기준)"
+    ),
+    "alert_bad_price": (
+        "가격 <code>{price}</code>를 읽을 수 없습니다. 110,000,000이나 0.0123처럼 숫자로 "
+        "입력하세요."
+    ),
+    "alert_price_not_positive": "가격은 0보다 커야 합니다(입력: {price}).",
+    "alert_price_digits": (
+        "가격 <code>{price}</code>의 자릿수가 너무 많습니다(정수 {whole}자리, 소수 {places}자리까지)."
+    ),
+    "alert_bad_percent": (
+        "변동률은 -99%에서 +1000% 사이여야 하고 0이 아니어야 합니다(입력: <code>{value}</code>)."
+    ),
+    "alert_no_holding": (
+        "+/-% 알림은 매수평균가 기준인데, 매수평균가가 있는 {currency} 보유분이 없습니다."
+    ),
+    "alert_already_met": (
+        "{market} 현재가가 {price}로 이미 {condition} 조건을 만족해 알림을 설정하지 않았습니다."
+    ),
+    "alert_too_many": "알림은 최대 {max}개까지 설정할 수 있습니다. /alerts 에서 일부를 삭제하세요.",
+    "alert_set": "🔔 알림 설정: {market} {condition}. 현재가 {price}.",
+    "alert_above": "{price} 이상",
+    "alert_below": "{price} 이하",
+    "alert_percent": "매수평균가 {basis} 대비 {sign}{percent}%({price} {direction})",
+    "alerts_title": "<b>가격 알림</b>({count}/{max})",
+    "alerts_none": (
+        "설정된 알림이 없습니다. <code>/alert BTC &gt;= 110,000,000</code>이나 "
+        "<code>/alert BTC +20%</code>로 설정하세요."
+    ),
+    "alert_row": "#{number} {market} {condition}",
+    "btn_alert_delete": "🗑 #{number} {market}",
+    "alert_deleted": "알림을 삭제했습니다: {market} {condition}.",
+    "alert_gone": "이미 울렸거나 삭제된 알림입니다.",
+    "alert_fired": (
+        "🔔 {currency} {condition}: 현재가 {price}\n"
+        "{market}. 아래 버튼을 누르면 매도 미리보기가 열립니다. 확인을 누르기 전에는 "
+        "매도되지 않습니다."
+    ),
+    "alert_fired_not_held": "🔔 {currency} {condition}: 현재가 {price}\n{market}. 매도할 {currency} 보유분이 없습니다.",
+    # /pnl
+    "pnl_title": "<b>실현손익</b>(시간대: {zone})",
+    "pnl_by_day": "<b>일별</b>",
+    "pnl_by_month": "<b>월별</b>",
+    "pnl_row": "{period}: {amount}(매도 {count}건)",
+    "pnl_total": "합계: {amount}",
+    "pnl_none": "매수평균가가 기록된 체결 완료 매도가 아직 없어 실현손익이 없습니다.",
+    "pnl_unknown_basis": "매수평균가가 기록되지 않은 매도 {count}건은 제외했습니다.",
+    "pnl_chart_caption": "일별 실현손익",
+    "pnl_chart_failed": "이번에는 차트를 그리지 못했습니다. 위의 숫자는 모두 정확합니다.",
+    "cmd_settings": "언어와 빠른 매도 버튼",
+    "cmd_alert": "가격 알림: /alert BTC >= 110000000",
+    "cmd_alerts": "가격 알림 목록",
+    "cmd_pnl": "일별·월별 실현손익",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "ko": KO}
 
 
 def lang_of(language_code: str | None) -> str:
-    return "ko" if language_code and language_code.lower().startswith("ko") else "en"
+    """The language for a Telegram ``language_code`` when the user chose none."""
+    return resolve_lang(Language.AUTO, language_code)
 
 
 class Markup(str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,11 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.services.portfolio import Portfolio
 from bot.telegram.i18n import t
 
-QUICK_SELL_PERCENTS = (25, 50, 100)
-
 _CONFIRM = re.compile(r"sc:([A-Za-z0-9_-]{8,32})")
 _CANCEL = re.compile(r"sx:([A-Za-z0-9_-]{8,32})")
-_QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(25|50|100)")
+_QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(100|[1-9][0-9]?)")
 
 CONFIRM_PATTERN = r"^sc:"
 CANCEL_PATTERN = r"^sx:"
@@ -62,14 +61,25 @@ def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
     )
 
 
-def balance_keyboard(portfolio: Portfolio) -> InlineKeyboardMarkup | None:
+def quick_sell_row(
+    market: str, currency: str, percents: Sequence[int]
+) -> list[InlineKeyboardButton] | None:
+    """The quick-sell buttons of one holding (the user's percentages, from /settings); each
+    opens the usual preview. None for a market the button codec cannot carry."""
+    if parse_quick(f"qs:{market}:100") is None:
+        return None
+    return [
+        InlineKeyboardButton(f"{currency} {p}%", callback_data=f"qs:{market}:{p}")
+        for p in percents
+    ]
+
+
+def balance_keyboard(portfolio: Portfolio, percents: Sequence[int]) -> InlineKeyboardMarkup | None:
     rows = [
-        [
-            InlineKeyboardButton(f"{h.currency} {p}%", callback_data=f"qs:{h.market}:{p}")
-            for p in QUICK_SELL_PERCENTS
-        ]
+        row
         for h in portfolio.holdings
-        # Only markets the button codec can carry (Telegram allows 64 bytes of data).
-        if h.sellable and h.market is not None and parse_quick(f"qs:{h.market}:100")
+        if h.sellable
+        and h.market is not None
+        and (row := quick_sell_row(h.market, h.currency, percents)) is not None
     ]
     return InlineKeyboardMarkup(rows) if rows else None

@@ -98,7 +98,8 @@ async def _nothing_happened(bot: RunningBot, db: Db) -> None:
         pytest.param("sc:<script>", "This preview is unknown", id="confirm-bad-id"),
         pytest.param("sc:AAAAAAAAAAAAAAAA", "This preview is unknown", id="confirm-unknown-id"),
         pytest.param("sx:AAAAAAAAAAAAAAAA", "This preview is unknown", id="cancel-unknown-id"),
-        pytest.param("qs:KRW-BTC:75", None, id="quick-sell-bad-percent"),
+        pytest.param("qs:KRW-BTC:101", None, id="quick-sell-bad-percent"),
+        pytest.param("qs:KRW-BTC:0", None, id="quick-sell-zero-percent"),
         pytest.param("sc:" + "A" * 61, "This preview is unknown", id="confirm-too-long"),
     ],
 )

@@ -7,16 +7,23 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.telegram.context import services
+from bot.services.settings import DEFAULT_SETTINGS, UserSettings
+from bot.telegram.context import SETTINGS_KEY, services
 from bot.telegram.delivery import send_html
-from bot.telegram.i18n import lang_of, t
+from bot.telegram.i18n import t
 
 log = logging.getLogger(__name__)
 
 
-def user_lang(update: Update) -> str:
+def user_settings(context: ContextTypes.DEFAULT_TYPE) -> UserSettings:
+    """The settings the access gate loaded from the database for this update's user."""
+    found = context.user_data.get(SETTINGS_KEY) if context.user_data is not None else None
+    return found if isinstance(found, UserSettings) else DEFAULT_SETTINGS
+
+
+def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
-    return lang_of(user.language_code if user else None)
+    return user_settings(context).lang(user.language_code if user else None)
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -24,17 +31,17 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     if chat is None:
         return
     await send_html(
-        context.bot, chat.id, text, lang=user_lang(update), paper=services(context).paper
+        context.bot, chat.id, text, lang=user_lang(update, context), paper=services(context).paper
     )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start and /help: what the bot does, each command with an example."""
-    await reply(update, context, t(user_lang(update), "help"))
+    await reply(update, context, t(user_lang(update, context), "help"))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, context, t(user_lang(update), "unknown_command"))
+    await reply(update, context, t(user_lang(update, context), "unknown_command"))
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -45,6 +52,6 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         if update.callback_query is not None:
             await update.callback_query.answer()
-        await reply(update, context, t(user_lang(update), "error_generic"))
+        await reply(update, context, t(user_lang(update, context), "error_generic"))
     except Exception:
         log.warning("could not tell the user about an error", exc_info=True)

@@ -19,7 +19,7 @@ _UUID = re.compile(r"[0-9a-fA-F-]{8,64}", re.ASCII)
 
 
 async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
         return
@@ -37,7 +37,7 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     user = update.effective_user
     args = context.args or []
     if user is None:
@@ -54,7 +54,7 @@ async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     chat = update.effective_chat
     if chat is None:
         return
@@ -76,4 +76,4 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     report = await services(context).history.status()
-    await reply(update, context, render.status(user_lang(update), report))
+    await reply(update, context, render.status(user_lang(update, context), report))

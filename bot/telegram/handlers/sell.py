@@ -29,7 +29,7 @@ async def _open_preview(
     update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
 ) -> None:
     svc = services(context)
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
@@ -78,7 +78,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = update.effective_user
     if user is None:
         return
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     cancelled = await svc.sell.cancel_all(user.id)
     for pending in cancelled:
         if pending.message_id is not None:
@@ -96,7 +96,7 @@ async def preview_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None or user is None:
         return
     svc = services(context)
-    lang = user_lang(update)
+    lang = user_lang(update, context)
     pending_id = parse_pending(query.data)
     if pending_id is None:
         log.warning("forged callback_data refused user_id=%s", user.id)
