@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# upbit-sell-bot: multi-stage image (STYLE.md §2.9, after astral-sh/uv-docker-example).
+# upbit-sell-bot: multi-stage image, after https://docs.astral.sh/uv/guides/integration/docker/
+# and https://github.com/astral-sh/uv-docker-example.
 #
 #   docker build -t upbit-sell-bot .
 #   docker run -d --env-file .env -v upbit-data:/data upbit-sell-bot
@@ -24,7 +25,8 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 
-# The project itself, installed as a regular (non-editable) package into the venv.
+# The project itself, installed as a regular (non-editable) package into the venv. The wheel
+# carries the migrations as package data (bot/_migrations links to migrations/).
 COPY bot/ ./bot/
 COPY migrations/ ./migrations/
 RUN uv sync --locked --no-dev --no-editable
@@ -40,11 +42,8 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 
-# The venv holds the bot (site-packages/bot) and its console script. Alembic's migrations are
-# not part of the wheel: bot.db.migrate.migrations_dir() falls back to ./migrations in the
-# working directory, which is /app/migrations here.
+# The venv holds the bot (site-packages/bot, migrations included) and its console script.
 COPY --from=builder --chown=app:app /app/.venv /app/.venv
-COPY --from=builder --chown=app:app /app/migrations /app/migrations
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

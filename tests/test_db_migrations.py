@@ -14,6 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
+import bot
 from bot.db.engine import DEFAULT_DATABASE_URL, create_engine, to_async_url
 from bot.db.migrate import (
     ADVISORY_LOCK_KEY,
@@ -210,5 +211,8 @@ def test_to_async_url_makes_relative_sqlite_parents(
 def test_migrations_folder_is_found_from_the_package() -> None:
     location = Path(alembic_config("sqlite://").get_main_option("script_location") or "")
     assert location.is_absolute()
+    assert location == Path(bot.__file__).parent / "_migrations"
+    # One source: in the source tree the package's folder is the top-level migrations/.
+    assert location.resolve() == (Path(__file__).parents[1] / "migrations").resolve()
     assert (location / "env.py").is_file()
     assert (location / "versions").is_dir()

@@ -5,10 +5,9 @@
   numeric non-root user, `/data` volume, heartbeat healthcheck, `upbit-sell-bot` as CMD;
 - every file it copies exists and is not excluded by `.dockerignore`, which keeps secrets,
   databases, the venv and the tests out of the build context;
-- the console script it runs exists and starts `bot.__main__:main`;
-- the image layout works: the package installed as plain files in a site-packages folder
-  (as the non-editable wheel puts it) and `migrations/` in the working directory `/app`
-  → migrations are found and applied.
+- the console script it runs exists and starts `bot.__main__:main`.
+
+The installed wheel is run for real in tests/e2e/test_installed_wheel.py.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -144,8 +142,7 @@ def test_runtime_stage_runs_the_bot_as_a_non_root_user() -> None:
     assert any(
         "--from=builder" in c and "--chown=app:app" in c and "/app/.venv" in c for c in copies
     )
-    assert any("--from=builder" in c and "/app/migrations" in c for c in copies)
-    assert by_keyword["WORKDIR"][-1] == "/app"  # migrations_dir() falls back to ./migrations
+    assert by_keyword["WORKDIR"][-1] == "/app"
 
     env = " ".join(by_keyword["ENV"])
     assert "PATH=/app/.venv/bin:$PATH" in env
@@ -217,56 +214,3 @@ def test_console_script_starts_main() -> None:
     assert result.returncode == 2, result
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
-
-
-def _image_layout(tmp_path: Path) -> tuple[Path, Path]:
-    """site-packages with a plain copy of `bot/` (what the wheel installs) and /app."""
-    site = tmp_path / "site-packages"
-    shutil.copytree(
-        REPO / "bot", site / "bot", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
-    app = tmp_path / "app"
-    app.mkdir()
-    return site, app
-
-
-_UPGRADE = (
-    "import sys, bot\n"
-    "from bot.db.migrate import migrations_dir, upgrade_to_head\n"
-    "print(bot.__file__)\n"
-    "print(migrations_dir())\n"
-    "upgrade_to_head(sys.argv[1])\n"
-)
-
-
-def _run_upgrade(site: Path, cwd: Path, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", _UPGRADE, f"sqlite:///{db}"],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(site)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_migrations_are_found_in_the_image_layout(tmp_path: Path) -> None:
-    site, app = _image_layout(tmp_path)
-    shutil.copytree(REPO / "migrations", app / "migrations")
-    db = tmp_path / "data" / "upbit-sell-bot.db"
-    result = _run_upgrade(site, app, db)
-    assert result.returncode == 0, result.stderr
-    package_file, found = result.stdout.splitlines()[:2]
-    assert Path(package_file).is_relative_to(site), "the copy, not the repository, was used"
-    assert Path(found) == app / "migrations"
-    with sqlite3.connect(db) as conn:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    assert {"alembic_version", "orders"} <= tables
-
-
-def test_without_migrations_in_the_workdir_start_up_fails(tmp_path: Path) -> None:
-    # The reason the runtime stage copies migrations/ next to WORKDIR /app.
-    site, app = _image_layout(tmp_path)
-    result = _run_upgrade(site, app, tmp_path / "data" / "bot.db")
-    assert result.returncode != 0

@@ -1,8 +1,11 @@
 """Bring the database schema to the newest Alembic revision, safely and repeatably.
 
 Call `upgrade_to_head` from synchronous start-up code before the bot's event loop runs,
-or `upgrade_to_head_async` inside a running loop. No ``alembic.ini`` is needed: the
-`Config` is built here and points at the repository's ``migrations/`` folder. On
+or `upgrade_to_head_async` inside a running loop. No ``alembic.ini`` and no ``alembic``
+command are needed: the `Config` is built here, and the migrations are package data of
+``bot`` (``bot/_migrations``), found with `importlib.resources`, so an installed wheel
+migrates from any working directory. In the source tree ``bot/_migrations`` is a link to
+the top-level ``migrations/`` folder, the one copy (the wheel build follows the link). On
 PostgreSQL a session advisory lock is held while upgrading, so several processes
 starting at once upgrade one after the other (the later ones find nothing to do); on
 SQLite an exclusive file lock beside the database does the same.
@@ -15,6 +18,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import AsyncIterator
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -25,16 +29,17 @@ from sqlalchemy.engine import Connection, make_url
 from bot.db.engine import create_engine, to_async_url
 from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
 ADVISORY_LOCK_KEY = 0x7570_7362_6D69_6772
 
 
 def migrations_dir() -> Path:
-    """The ``migrations/`` folder next to the package, else one in the working directory."""
-    if (MIGRATIONS_DIR / "env.py").is_file():
-        return MIGRATIONS_DIR
-    return Path.cwd() / "migrations"
+    """The Alembic scripts shipped inside the ``bot`` package (``bot/_migrations``)."""
+    found = resources.files("bot") / "_migrations"
+    # Alembic reads a real folder; a wheel installed by pip or uv is always unpacked.
+    if not isinstance(found, Path) or not (found / "env.py").is_file():
+        raise RuntimeError(f"the bot's migrations are missing from {found}")
+    return found
 
 
 def alembic_config(url: str) -> Config:

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -77,16 +77,25 @@ def assert_no_secrets(output: str, env: Mapping[str, str]) -> None:
 
 
 class BotProcess:
-    """One ``python -m bot`` child; its combined output goes to ``log_path``. Its output is
-    checked for secrets when the test closes it."""
+    """One bot child process (``python -m bot`` unless ``argv`` says otherwise) running in
+    ``cwd`` (default ``workdir``); its combined output goes to ``workdir/<name>.log``. Its
+    output is checked for secrets when the test closes it."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        name: str,
+        *,
+        argv: Sequence[str] = (sys.executable, "-m", "bot"),
+        cwd: Path | None = None,
+    ) -> None:
         self.env = env
         self.log_path = workdir / f"{name}.log"
         self._log: IO[bytes] = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
-            cwd=workdir,
+            list(argv),
+            cwd=cwd or workdir,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
