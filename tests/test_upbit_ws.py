@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
 from bot.upbit import AuthError, MyOrderEvent, MyOrderStream, UpbitClient, UpbitTransportError
+from bot.upbit.ws import CONNECT_PACER, Backoff
 from tests.standins.upbit import UpbitStandIn
 
 TIMEOUT = 5.0
@@ -179,3 +181,76 @@ def test_subscription_frame() -> None:
     assert order == {"type": "myOrder", "codes": ["KRW-BTC"]}
     assert fmt == {"format": "DEFAULT"}
     assert MyOrderStream("a", "b").subscription()[1] == {"type": "myOrder"}
+
+
+# ------------------------------------------------------------------ reconnect pacing
+
+
+def test_backoff_is_reset_only_after_a_connection_lived_30_seconds() -> None:
+    backoff = Backoff(initial=0.5, cap=30.0, stable_after=30.0)
+    assert [backoff.after(None) for _ in range(3)] == [0.5, 1.0, 2.0]  # never connected
+    assert backoff.after(5.0) == 4.0  # connected, dropped after 5 s: keeps growing
+    assert backoff.after(29.9) == 8.0
+    assert [backoff.after(0.1) for _ in range(4)] == [16.0, 30.0, 30.0, 30.0]
+    assert backoff.after(30.0) == 0.5  # a connection that lived 30 s: start over
+    assert backoff.after(0.2) == 1.0
+
+
+async def _flapping_run(
+    stand: UpbitStandIn, streams: list[MyOrderStream], connects: int
+) -> list[float]:
+    """Run ``streams`` against a server that closes every connection once subscribed,
+    until it has seen ``connects`` upgrade requests; returns their times."""
+    stand.ws_close_on_subscribe = True
+    stop = asyncio.Event()
+
+    async def ignore(_: object) -> None:
+        return None
+
+    runners = [asyncio.create_task(s.run(ignore, ignore, stop)) for s in streams]
+    try:
+        await until(lambda: len(stand.ws_connect_times) >= connects, timeout=30.0)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*runners), TIMEOUT)
+    return stand.ws_connect_times[:connects]
+
+
+def _gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def test_connects_are_paced_one_a_second_per_process_whatever_the_server_does(
+    upbit_standin: UpbitStandIn,
+) -> None:
+    # Two streams with a near-zero backoff against a server that drops every connection at
+    # once: the process-wide pacer still allows one connect a second, so Upbit's 5 a
+    # second (websocket-connect) is never reached.
+    streams = [
+        MyOrderStream(
+            upbit_standin.access_key,
+            upbit_standin.secret_key,
+            upbit_standin.ws_url,
+            backoff_initial=0.01,
+            backoff_max=0.01,
+        )
+        for _ in range(2)
+    ]
+    times = await _flapping_run(upbit_standin, streams, connects=5)
+    # Server-side arrival times; 0.05 s of slack for the trip from the pacer to the server.
+    assert min(_gaps(times)) >= CONNECT_PACER.interval - 0.05, _gaps(times)
+    assert upbit_standin.ws_rejected_count == 0
+
+
+async def test_a_flapping_server_sees_the_backoff_grow(upbit_standin: UpbitStandIn) -> None:
+    stream = MyOrderStream(
+        upbit_standin.access_key,
+        upbit_standin.secret_key,
+        upbit_standin.ws_url,
+        backoff_initial=0.3,
+        backoff_max=10.0,
+    )
+    times = await _flapping_run(upbit_standin, [stream], connects=5)
+    # Delays 0.3, 0.6, 1.2, 2.4 (x 0.8-1.0 jitter), never reset by the short-lived
+    # connections: the last gap is at least 2.4 x 0.8 (a reset would keep it near 1 s).
+    assert _gaps(times)[-1] >= 1.9, _gaps(times)

@@ -1,8 +1,9 @@
 """The fill watcher: follows every order that is not final, and announces each final one once.
 
 WebSocket ``myOrder`` events only wake the watcher; the figures always come from
-``GET /v1/order``. While the socket is down (or off) the watcher polls every
-``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
+``GET /v1/order``. A final event (``done``, ``cancel``) reads that one order at once, beside
+any sweep in progress, and announces it. While the socket is down (or off) the watcher polls
+every ``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
 event was lost. The database decides who announces (`claim_announcement`), so two
 watchers in two processes never both send, and a crash between sending and marking
 repeats at most that one message.
@@ -24,6 +25,10 @@ from bot.upbit.errors import OrderNotFound, UpbitError
 from bot.upbit.models import MyOrderEvent
 
 log = logging.getLogger(__name__)
+
+# myOrder states after which the order changes no more; ``prevented`` and ``trade`` are not
+# final (https://docs.upbit.com/kr/reference/websocket-myorder).
+FINAL_EVENT_STATES = frozenset({"done", "cancel"})
 
 
 class NoticeUndeliverable(Exception):
@@ -74,6 +79,7 @@ class FillWatcher:
         self._watching = 0
         self._undelivered = False  # a notice failed at the last sweep: retry at poll pace
         self._sweep_lock = asyncio.Lock()
+        self._event_reads: set[asyncio.Task[None]] = set()
 
     @property
     def ws_enabled(self) -> bool:
@@ -117,6 +123,8 @@ class FillWatcher:
                     await asyncio.wait_for(self._wake.wait(), interval)
                 self._wake.clear()
         finally:
+            for task in list(self._event_reads):
+                task.cancel()
             if ws_task is not None:
                 ws_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -130,7 +138,31 @@ class FillWatcher:
 
     async def _on_event(self, event: MyOrderEvent) -> None:
         log.debug("myOrder event uuid=%s state=%s", event.uuid, event.state)
+        if event.state in FINAL_EVENT_STATES:
+            task = asyncio.create_task(self._read_final(event))
+            self._event_reads.add(task)
+            task.add_done_callback(self._event_reads.discard)
         self.wake()
+
+    async def _read_final(self, event: MyOrderEvent) -> None:
+        """Read the order an event says is final now, without waiting for a sweep."""
+        try:
+            record = await self._repo.get_order_by_uuid(event.uuid) if event.uuid else None
+            if record is None and event.identifier:
+                record = await self._repo.get_order_by_identifier(event.identifier)
+            if record is None or record.state.is_final:
+                return
+            await self._refresh(record)
+            refreshed = await self._repo.get_order(record.id)
+            if (
+                refreshed is not None
+                and refreshed.state.is_final
+                and not await self._announce(refreshed)
+            ):
+                self._undelivered = True  # retried by the sweeps, at poll pace
+                self.wake()
+        except Exception:
+            log.exception("reading a final order failed uuid=%s", event.uuid)
 
     async def _on_ws_state(self, connected: bool) -> None:
         if connected != self._ws_connected:

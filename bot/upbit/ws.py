@@ -6,9 +6,14 @@ connection drops, which raises `UpbitTransportError`. Keep-alive uses WebSocket 
 frames every ``ping_interval`` seconds, well inside Upbit's 120 s idle limit.
 
 `MyOrderStream.run` is the reconnect loop for callers that want one: capped exponential
-backoff (0.5 s → 30 s, reset after a successful connect), a new token every time, and a
-callback on each connected/disconnected transition. Events are hints only; final order
-figures always come from ``GET /v1/order`` (UPBIT.md §6.3).
+backoff (0.5 s → 30 s), a new token every time, and a callback on each
+connected/disconnected transition. The backoff is reset only after a connection has lived
+``stable_after`` (30 s): a server that accepts and drops at once is not hammered. Whatever
+the server does, connects are paced process-wide (`CONNECT_PACER`: at most one a second),
+well under Upbit's ``websocket-connect`` limit of 5 a second per pocket
+(https://docs.upbit.com/kr/reference/rate-limits). Events are hints only; final order
+figures always come from ``GET /v1/order``
+(https://docs.upbit.com/kr/reference/websocket-myorder).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -30,7 +36,7 @@ from bot.upbit.auth import make_token
 from bot.upbit.errors import AuthError, UpbitError, UpbitTransportError, error_from_response
 from bot.upbit.models import MyOrderEvent
 
-__all__ = ["DEFAULT_WS_URL", "MyOrderStream"]
+__all__ = ["CONNECT_PACER", "DEFAULT_WS_URL", "Backoff", "ConnectPacer", "MyOrderStream"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,49 @@ DEFAULT_WS_URL = "wss://api.upbit.com/websocket/v1"
 
 EventCallback = Callable[[MyOrderEvent], Awaitable[None]]
 StateCallback = Callable[[bool], Awaitable[None]]
+
+
+class ConnectPacer:
+    """At most one connect attempt per ``interval`` seconds, for every stream that shares it.
+
+    One instance (`CONNECT_PACER`) serves the whole process, so a stream that is rebuilt, or
+    several streams, cannot add up to more than one connect a second."""
+
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._next_slot = float("-inf")
+
+    async def wait_turn(self) -> None:
+        # Reserve the slot before sleeping: callers that arrive meanwhile queue up behind it.
+        now = self._clock()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+CONNECT_PACER = ConnectPacer()
+
+
+class Backoff:
+    """Reconnect delays: doubling from ``initial`` to ``cap``; back to ``initial`` only after a
+    connection that lived at least ``stable_after`` seconds."""
+
+    def __init__(self, initial: float, cap: float, stable_after: float) -> None:
+        self.initial = initial
+        self.cap = cap
+        self.stable_after = stable_after
+        self._next = initial
+
+    def after(self, lived: float | None) -> float:
+        """The delay before the next connect; ``lived``: how long the last connection was
+        subscribed (None: it never was)."""
+        if lived is not None and lived >= self.stable_after:
+            self._next = self.initial
+        delay = self._next
+        self._next = min(self.cap, self._next * 2)
+        return delay
 
 
 class MyOrderStream:
@@ -55,6 +104,8 @@ class MyOrderStream:
         open_timeout: float = 10.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        stable_after: float = 30.0,
+        pacer: ConnectPacer | None = None,
     ) -> None:
         if not access_key or not secret_key:
             raise ValueError("access_key and secret_key are required")
@@ -67,6 +118,8 @@ class MyOrderStream:
         self._open_timeout = open_timeout
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
+        self._stable_after = stable_after
+        self._pacer = pacer if pacer is not None else CONNECT_PACER
         self._connected = False
 
     def __repr__(self) -> str:
@@ -119,6 +172,7 @@ class MyOrderStream:
     @contextlib.asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientConnection]:
         """Open a connection with a fresh token; connect failures become Upbit errors."""
+        await self._pacer.wait_turn()
         token = make_token(self._access_key, self._secret_key)
         try:
             ws = await connect(
@@ -176,13 +230,13 @@ class MyOrderStream:
         ``on_state_change(True)`` after each successful subscribe, ``(False)`` after each
         drop. An exception from ``on_event`` is logged and does not end the stream.
         """
-        delay = self._backoff_initial
+        backoff = Backoff(self._backoff_initial, self._backoff_max, self._stable_after)
         while not stop_event.is_set():
-            opened = False
+            opened_at: float | None = None
 
             async def mark_open() -> None:
-                nonlocal opened
-                opened = True
+                nonlocal opened_at
+                opened_at = time.monotonic()
                 await _notify(on_state_change, True)
 
             session = asyncio.create_task(self._consume(mark_open, on_event))
@@ -199,13 +253,12 @@ class MyOrderStream:
                     raise error
                 if error is not None:
                     logger.warning("myOrder stream down: %s (%s)", type(error).__name__, error)
-            if opened:
+            lived = None if opened_at is None else time.monotonic() - opened_at
+            if opened_at is not None:
                 await _notify(on_state_change, False)
-                delay = self._backoff_initial
             if stop_event.is_set():
                 break
-            wait = delay * random.uniform(0.8, 1.0)
-            delay = min(self._backoff_max, delay * 2)
+            wait = backoff.after(lived) * random.uniform(0.8, 1.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop_event.wait(), timeout=wait)
 

@@ -88,6 +88,10 @@ Recording
 WebSocket
   ``ws_enabled`` (False → new connections get HTTP 503), ``ws_idle_timeout`` (default 120 s),
   ``ws_connections_made``, ``ws_rejected_count``, ``ws_subscriber_count``,
+  ``ws_connect_times`` (time.monotonic() of every upgrade request), ``ws_connect_limit``
+  (default 5: more upgrade requests in one second get HTTP 429, as Upbit's
+  ``websocket-connect`` group), ``ws_close_on_subscribe`` (True: every connection is closed
+  right after its subscription is accepted — a flapping server),
   ``wait_for_ws_subscribers(count=1, timeout=5.0)``, ``drop_ws_connections(abrupt=False)``,
   ``ws_broadcast(obj)`` (send any JSON value to every open private connection).
 """
@@ -744,6 +748,9 @@ class UpbitStandIn:
         self.ws_idle_timeout = 120.0
         self.ws_connections_made = 0
         self.ws_rejected_count = 0
+        self.ws_close_on_subscribe = False
+        self.ws_connect_times: list[float] = []
+        self.ws_connect_limit = 5  # websocket-connect: 5 a second per pocket
 
         self._lock = threading.RLock()
         self._accounts: dict[str, Account] = {}
@@ -2114,6 +2121,14 @@ class UpbitStandIn:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path = request.path.split("?", 1)[0]
+        now = time.monotonic()
+        with self._lock:
+            self.ws_connect_times.append(now)
+            recent = [t for t in self.ws_connect_times if now - t < 1.0]
+        if len(recent) > self.ws_connect_limit:
+            with self._lock:
+                self.ws_rejected_count += 1
+            return connection.respond(429, "Too many requests\n")
         if path != "/websocket/v1/private":
             with self._lock:
                 self.ws_rejected_count += 1
@@ -2221,6 +2236,9 @@ class UpbitStandIn:
             client.order_codes = order_codes
             client.assets = assets
             self._ws_cond.notify_all()
+        if self.ws_close_on_subscribe:
+            with contextlib.suppress(Exception):
+                client.conn.close(1000, "closed by test")
 
 
 class _RateLimited(Exception):
