@@ -65,6 +65,11 @@ class NewPendingSell:
     lang: str
     created_at: datetime
     expires_at: datetime
+    # A limit sell rests at `price`; a protected sell is a limit IOC at `price` (the floor).
+    ord_type: str = "market"
+    price: Decimal | None = None
+    time_in_force: str | None = None
+    slip_percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,10 @@ class PendingSell:
     expires_at: datetime
     status: PendingStatus
     message_id: int | None
+    ord_type: str = "market"
+    price: Decimal | None = None
+    time_in_force: str | None = None
+    slip_percent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,9 @@ class NewOrder:
     requested_volume: Decimal
     paper: bool
     created_at: datetime
+    price: Decimal | None = None  # limit price (the floor of a protected sell)
+    time_in_force: str | None = None
+    slip_percent: Decimal | None = None  # set for a protected sell
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +152,9 @@ class OrderRecord:
     created_at: datetime
     updated_at: datetime
     announced_at: datetime | None
+    price: Decimal | None = None
+    time_in_force: str | None = None
+    slip_percent: Decimal | None = None
 
     @property
     def net_funds(self) -> Decimal | None:

@@ -49,6 +49,9 @@ class OrderRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     announce_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    time_in_force: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    slip_percent: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
 
     __table_args__ = (
         Index(None, "state"),
@@ -72,6 +75,10 @@ class PendingSellRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ord_type: Mapped[str] = mapped_column(String(16), nullable=False, server_default="market")
+    price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    time_in_force: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    slip_percent: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
 
     __table_args__ = (Index(None, "user_id", "status"),)
 

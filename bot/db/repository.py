@@ -60,6 +60,10 @@ def _pending(row: PendingSellRow) -> PendingSell:
         expires_at=row.expires_at,
         status=PendingStatus(row.status),
         message_id=row.message_id,
+        ord_type=row.ord_type,
+        price=row.price,
+        time_in_force=row.time_in_force,
+        slip_percent=row.slip_percent,
     )
 
 
@@ -87,6 +91,9 @@ def _order(row: OrderRow) -> OrderRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
         announced_at=row.announced_at,
+        price=row.price,
+        time_in_force=row.time_in_force,
+        slip_percent=row.slip_percent,
     )
 
 
@@ -123,6 +130,10 @@ class SqlOrderRepository:
             expires_at=pending.expires_at,
             status=PendingStatus.PENDING.value,
             message_id=None,
+            ord_type=pending.ord_type,
+            price=pending.price,
+            time_in_force=pending.time_in_force,
+            slip_percent=pending.slip_percent,
         )
         async with self._sessions() as session, session.begin():
             session.add(row)
@@ -215,6 +226,9 @@ class SqlOrderRepository:
             paper=order.paper,
             created_at=order.created_at,
             updated_at=order.created_at,
+            price=order.price,
+            time_in_force=order.time_in_force,
+            slip_percent=order.slip_percent,
         )
         try:
             async with self._sessions() as session, session.begin():
@@ -223,6 +237,40 @@ class SqlOrderRepository:
         except IntegrityError as exc:
             raise DuplicateIdentifier(order.identifier) from exc
         return _order(row)
+
+    async def adopt_order(self, order: NewOrder, uuid: str) -> OrderRecord:
+        """Put an order Upbit already has (placed elsewhere, e.g. in Upbit's app) into the
+        log, in state WAIT, so the fill watcher follows and announces it like our own. When
+        the uuid is already in the log (another process adopted it first) that row wins."""
+        row = OrderRow(
+            identifier=order.identifier,
+            uuid=uuid,
+            pending_id=None,
+            user_id=order.user_id,
+            chat_id=order.chat_id,
+            lang=order.lang,
+            market=order.market,
+            side=order.side,
+            ord_type=order.ord_type,
+            requested_volume=order.requested_volume,
+            state=OrderState.WAIT.value,
+            executed_volume=0,
+            paper=order.paper,
+            created_at=order.created_at,
+            updated_at=order.created_at,
+            price=order.price,
+            time_in_force=order.time_in_force,
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(row)
+                await session.flush()
+                return _order(row)
+        except IntegrityError:
+            existing = await self.get_order_by_uuid(uuid)
+            if existing is None:
+                raise
+            return existing
 
     async def update_order(self, identifier: str, fill: OrderFill) -> OrderRecord:
         values: dict[str, Any] = {"state": fill.state.value, "updated_at": datetime.now(UTC)}

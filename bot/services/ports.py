@@ -89,6 +89,10 @@ class OrderRepository(Protocol):
         """Insert the order row in state SUBMITTING; ``identifier`` is unique."""
         ...
 
+    async def adopt_order(self, order: NewOrder, uuid: str) -> OrderRecord:
+        """Log an order Upbit already has (state WAIT); an already logged uuid wins."""
+        ...
+
     async def update_order(self, identifier: str, fill: OrderFill) -> OrderRecord:
         """Store Upbit's answer (uuid, state, figures, raw JSON, error) on an order."""
         ...

@@ -34,6 +34,13 @@ def price(value: Decimal, currency: str) -> str:
     return _group(value, 8)
 
 
+def tick_price(value: Decimal, tick: Decimal) -> str:
+    """A price with exactly the digits the market quotes (its tick's), never fewer."""
+    exponent = tick.normalize().as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return f"{value.quantize(Decimal(1).scaleb(-places)):,.{places}f}"
+
+
 def asset_amount(value: Decimal) -> str:
     """Up to 8 decimals, rounded down (never show more than is there)."""
     return _group(value, 8, ROUND_DOWN)
