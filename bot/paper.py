@@ -3,8 +3,12 @@
 Prices and order books come from Upbit's public quotation API (no keys; none are used even
 if set). Balances and orders live in the database, so they survive restarts. A market sell
 fills at once by walking the live bids, with the market's fee; the balance change and the
-order record are written in one transaction. Nothing above the port knows which exchange
-is in use, except that every message carries the PAPER tag.
+order record are written in one transaction. A limit sell executes what the live bids at or
+above its price take; IOC cancels the rest, FOK executes all or nothing, and a plain limit
+sell rests (its volume locked) until a later look at the book (`get_order`, `open_orders`,
+which the fill watcher and /open call) finds bids that reach it, or until it is cancelled.
+Nothing above the port knows which exchange is in use, except that every message carries
+the PAPER tag.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from bot.services.amounts import round_volume, walk_bids
+from bot.services.ticks import on_tick
 from bot.upbit.client import UpbitClient
 from bot.upbit.errors import (
     InsufficientFunds,
@@ -39,6 +44,7 @@ from bot.upbit.models import (
     MyOrderEvent,
     Order,
     Orderbook,
+    OrderbookUnit,
     OrderChance,
     Ticker,
 )
@@ -75,6 +81,25 @@ class PaperStore(Protocol):
         self, *, uuid: str | None = None, identifier: str | None = None
     ) -> str | None: ...
 
+    async def settle(
+        self,
+        *,
+        currency: str,
+        quote_currency: str,
+        balance_delta: Decimal,
+        locked_delta: Decimal,
+        credit: Decimal,
+        uuid: str,
+        identifier: str,
+        old_json: str | None,
+        new_json: str,
+    ) -> bool:
+        """Apply one step of a limit order and store its JSON, atomically (compare-and-swap
+        on the previous JSON); False when a balance is short or the order changed."""
+        ...
+
+    async def order_jsons(self) -> list[str]: ...
+
 
 class PaperEvents:
     """Wakes the fill watcher the moment a paper order fills (the paper `myOrder` stream)."""
@@ -105,6 +130,10 @@ class PaperEvents:
                     getter.cancel()
         finally:
             stopper.cancel()
+
+
+def _kst_now() -> str:
+    return datetime.now(UTC).astimezone(KST).isoformat(timespec="seconds")
 
 
 def _split(market: str) -> tuple[str, str]:
@@ -250,7 +279,211 @@ class PaperExchange:
         text = await self._store.get_order_json(uuid=uuid, identifier=identifier)
         if text is None:
             raise OrderNotFound("order not found", name="order_not_found", status=404)
-        return Order.from_json(json.loads(text))
+        data = json.loads(text)
+        if data.get("state") == "wait":
+            data = await self._match_resting(data, text)
+        return Order.from_json(data)
+
+    # -- limit orders ------------------------------------------------------------------------
+
+    async def tick_size(self, market: str) -> Decimal:
+        return await self._quotes.tick_size(market)
+
+    async def limit_sell(
+        self,
+        market: str,
+        volume: Decimal,
+        price: Decimal,
+        identifier: str,
+        *,
+        time_in_force: str | None = None,
+    ) -> Order:
+        if volume <= 0 or volume != round_volume(volume):
+            raise InvalidVolume("invalid volume", name="invalid_volume_ask", status=400)
+        if await self._store.get_order_json(identifier=identifier) is not None:
+            raise InvalidRequest("identifier already used", name="validation_error", status=400)
+        chance = await self.order_chance(market)
+        if price <= 0 or not on_tick(price, await self.tick_size(market)):
+            raise OrderRejected("price not on the tick", name="invalid_price_ask", status=400)
+        if volume * price < chance.market.ask.min_total:
+            raise UnderMinTotal("under minimum total", name="under_min_total_ask", status=400)
+        if chance.ask_account.balance < volume:
+            raise InsufficientFunds(
+                "insufficient balance", name="insufficient_funds_ask", status=400
+            )
+        books = await self._quotes.orderbooks([market])
+        bids = [u for u in (books[0].units if books else ()) if u.bid_price >= price]
+        reachable = sum((u.bid_size for u in bids), Decimal(0))
+        now = _kst_now()
+        data: dict[str, Any] = {
+            "uuid": str(uuid_lib.uuid4()),
+            "identifier": identifier,
+            "market": market,
+            "side": "ask",
+            "ord_type": "limit",
+            "price": format(price, "f"),
+            "state": "wait",
+            "created_at": now,
+            "volume": format(volume, "f"),
+            "remaining_volume": format(volume, "f"),
+            "executed_volume": "0",
+            "reserved_fee": "0",
+            "remaining_fee": "0",
+            "paid_fee": "0",
+            "locked": format(volume, "f"),
+            "trades_count": 0,
+            "trades": [],
+        }
+        if time_in_force is not None:
+            data["time_in_force"] = time_in_force
+        executable = bids if time_in_force != "fok" or reachable >= volume else []
+        take, gross = self._execute(data, executable, chance.ask_fee)
+        fee = gross * chance.ask_fee
+        rest = volume - take
+        if rest > 0 and time_in_force in ("ioc", "fok"):
+            data["state"], data["locked"] = "cancel", "0"
+            rest = Decimal(0)
+        quote, currency = _split(market)
+        ok = await self._store.settle(
+            currency=currency,
+            quote_currency=quote,
+            balance_delta=-(take + rest),
+            locked_delta=rest,
+            credit=gross - fee,
+            uuid=data["uuid"],
+            identifier=identifier,
+            old_json=None,
+            new_json=json.dumps(data),
+        )
+        if not ok:
+            raise InsufficientFunds(
+                "insufficient balance", name="insufficient_funds_ask", status=400
+            )
+        log.info(
+            "paper limit order market=%s uuid=%s state=%s", market, data["uuid"], data["state"]
+        )
+        self._publish(data)
+        return Order.from_json(data)
+
+    async def open_orders(
+        self, *, page: int = 1, limit: int = 100, market: str | None = None
+    ) -> list[Order]:
+        found: list[Order] = []
+        for text in reversed(await self._store.order_jsons()):  # newest first, like Upbit
+            data = json.loads(text)
+            if data.get("state") != "wait" or (market is not None and data["market"] != market):
+                continue
+            data = await self._match_resting(data, text)
+            if data.get("state") == "wait":
+                found.append(Order.from_json(data))
+        return found[(page - 1) * limit : page * limit]
+
+    async def cancel_order(self, *, uuid: str) -> Order:
+        for _ in range(3):
+            text = await self._store.get_order_json(uuid=uuid)
+            if text is None:
+                break
+            data = json.loads(text)
+            if data.get("state") != "wait":
+                break
+            rest = Decimal(data["remaining_volume"])
+            answer = Order.from_json(data)
+            data["state"], data["locked"] = "cancel", "0"
+            quote, currency = _split(data["market"])
+            if await self._store.settle(
+                currency=currency,
+                quote_currency=quote,
+                balance_delta=rest,
+                locked_delta=-rest,
+                credit=Decimal(0),
+                uuid=uuid,
+                identifier=data["identifier"],
+                old_json=text,
+                new_json=json.dumps(data),
+            ):
+                self._publish(data)
+                return answer
+        raise OrderNotFound("order not found", name="order_not_found", status=404)
+
+    async def _match_resting(self, data: dict[str, Any], text: str) -> dict[str, Any]:
+        """A resting paper limit sell meets the live bids that reach its price now."""
+        price = Decimal(data["price"])
+        books = await self._quotes.orderbooks([data["market"]])
+        bids = [u for u in (books[0].units if books else ()) if u.bid_price >= price]
+        if not bids:
+            return data
+        fee_rate = (await self.order_chance(data["market"])).ask_fee
+        updated: dict[str, Any] = json.loads(text)
+        take, gross = self._execute(updated, bids, fee_rate)
+        if take <= 0:
+            return data
+        quote, currency = _split(data["market"])
+        ok = await self._store.settle(
+            currency=currency,
+            quote_currency=quote,
+            balance_delta=Decimal(0),
+            locked_delta=-take,
+            credit=gross - gross * fee_rate,
+            uuid=data["uuid"],
+            identifier=data["identifier"],
+            old_json=text,
+            new_json=json.dumps(updated),
+        )
+        if not ok:  # someone else moved it first: read what they stored
+            stored = await self._store.get_order_json(uuid=data["uuid"])
+            fresh: dict[str, Any] = json.loads(stored) if stored else data
+            return fresh
+        self._publish(updated)
+        return updated
+
+    @staticmethod
+    def _execute(
+        data: dict[str, Any], bids: Sequence[OrderbookUnit], fee_rate: Decimal
+    ) -> tuple[Decimal, Decimal]:
+        """Execute the order's remaining volume against ``bids`` (best first), in ``data``;
+        the volume taken and its gross proceeds."""
+        remaining = Decimal(data["remaining_volume"])
+        taken = Decimal(0)
+        gross = Decimal(0)
+        now = _kst_now()
+        for unit in sorted(bids, key=lambda u: u.bid_price, reverse=True):
+            if remaining <= 0:
+                break
+            take = min(remaining, unit.bid_size)
+            if take <= 0:
+                continue
+            remaining -= take
+            taken += take
+            funds = take * unit.bid_price
+            gross += funds
+            data["trades"].append(
+                {
+                    "market": data["market"],
+                    "uuid": str(uuid_lib.uuid4()),
+                    "price": format(unit.bid_price, "f"),
+                    "volume": format(take, "f"),
+                    "funds": format(funds, "f"),
+                    "trend": "down",
+                    "side": "ask",
+                    "created_at": now,
+                }
+            )
+        if taken:
+            data["remaining_volume"] = format(remaining, "f")
+            data["executed_volume"] = format(Decimal(data["executed_volume"]) + taken, "f")
+            data["paid_fee"] = format(Decimal(data["paid_fee"]) + gross * fee_rate, "f")
+            data["trades_count"] = len(data["trades"])
+            data["locked"] = format(remaining, "f")
+            if remaining == 0:
+                data["state"] = "done"
+        return taken, gross
+
+    def _publish(self, data: Mapping[str, Any]) -> None:
+        self._events.publish(
+            MyOrderEvent(
+                data["uuid"], data["identifier"], data["market"], data["state"], "REALTIME"
+            )
+        )
 
     @staticmethod
     def _order_json(

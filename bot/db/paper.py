@@ -27,8 +27,18 @@ from bot.db.models import PaperBalanceRow, PaperOrderRow
 from bot.upbit.models import Account
 
 _ZERO = Decimal(0)
+
+
+def _rowcount(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
 # Balances never get rounded: an inexact sum raises instead of losing a digit.
 _EXACT = Context(prec=200, traps=[Inexact, InvalidOperation])
+
+
+class _Lost(Exception):
+    """A compare-and-swap lost its race: roll the whole transaction back."""
 
 
 class SqlPaperBalances:
@@ -122,6 +132,87 @@ class SqlPaperBalances:
             )
             await session.flush()
             return True
+
+    async def settle(
+        self,
+        *,
+        currency: str,
+        quote_currency: str,
+        balance_delta: Decimal,
+        locked_delta: Decimal,
+        credit: Decimal,
+        uuid: str,
+        identifier: str,
+        old_json: str | None,
+        new_json: str,
+    ) -> bool:
+        """One step of a paper limit order, atomically: move ``currency`` between balance
+        and locked (neither may go below zero), credit ``quote_currency``, and store the
+        order's new JSON — inserted when ``old_json`` is None, else replaced only if it is
+        still ``old_json`` (so two processes never apply the same step twice).
+
+        False, with nothing changed, when a balance would go negative or the order changed
+        meanwhile; a reused ``identifier`` raises `sqlalchemy.exc.IntegrityError`.
+        """
+        currency, quote_currency = currency.upper(), quote_currency.upper()
+        now = datetime.now(UTC)
+        try:
+            async with self._sessions() as session, session.begin():
+                if balance_delta or locked_delta:
+                    asset = await self._read(session, currency)
+                    if asset is None:
+                        return False
+                    balance = _EXACT.add(asset.balance, balance_delta)
+                    locked = _EXACT.add(asset.locked, locked_delta)
+                    if balance < 0 or locked < 0:
+                        return False
+                    stmt = (
+                        update(PaperBalanceRow)
+                        .where(
+                            PaperBalanceRow.currency == currency,
+                            PaperBalanceRow.balance == asset.balance,
+                            PaperBalanceRow.locked == asset.locked,
+                        )
+                        .values(balance=balance, locked=locked, updated_at=now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if _rowcount(await session.execute(stmt)) != 1:
+                        raise _Lost
+                if credit:
+                    asset_row = await self._read(session, currency)
+                    unit = asset_row.unit_currency if asset_row else quote_currency
+                    await self._ensure_row(session, quote_currency, unit, now)
+                    while True:
+                        quote = await self._read(session, quote_currency)
+                        if quote is None:
+                            raise RuntimeError(f"paper balance row for {quote_currency} vanished")
+                        if await self._swap(session, quote_currency, quote.balance, credit, now):
+                            break
+                if old_json is None:
+                    session.add(
+                        PaperOrderRow(
+                            uuid=uuid, identifier=identifier, order_json=new_json, created_at=now
+                        )
+                    )
+                    await session.flush()
+                else:
+                    stmt2 = (
+                        update(PaperOrderRow)
+                        .where(PaperOrderRow.uuid == uuid, PaperOrderRow.order_json == old_json)
+                        .values(order_json=new_json)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if _rowcount(await session.execute(stmt2)) != 1:
+                        raise _Lost
+        except _Lost:
+            return False
+        return True
+
+    async def order_jsons(self) -> list[str]:
+        """Every paper order's JSON, oldest first (the paper account is small)."""
+        async with self._sessions() as session, session.begin():
+            stmt = select(PaperOrderRow.order_json).order_by(PaperOrderRow.created_at)
+            return list((await session.scalars(stmt)).all())
 
     async def get_order_json(
         self, *, uuid: str | None = None, identifier: str | None = None

@@ -51,6 +51,32 @@ class Exchange(Protocol):
         """POST a market sell. Never retried; ambiguity raises `OrderOutcomeUnknown`."""
         ...
 
+    async def limit_sell(
+        self,
+        market: str,
+        volume: Decimal,
+        price: Decimal,
+        identifier: str,
+        *,
+        time_in_force: str | None = None,
+    ) -> Order:
+        """POST a limit sell (``time_in_force`` ``ioc``/``fok`` or resting). Never retried."""
+        ...
+
+    async def tick_size(self, market: str) -> Decimal:
+        """The market's price step (cached); limit prices must be multiples of it."""
+        ...
+
+    async def open_orders(
+        self, *, page: int = 1, limit: int = 100, market: str | None = None
+    ) -> list[Order]:
+        """One page of the account's open orders, newest first."""
+        ...
+
+    async def cancel_order(self, *, uuid: str) -> Order:
+        """Ask for an open order to be cancelled; the answer may still read ``wait``."""
+        ...
+
     async def get_order(
         self, *, uuid: str | None = None, identifier: str | None = None
     ) -> Order: ...
