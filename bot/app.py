@@ -139,12 +139,15 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             Services(
                 sell=sell_service,
                 portfolio=PortfolioService(exchange),
-                history=HistoryService(exchange, repo, watcher, access_key=access_key),
+                history=HistoryService(
+                    exchange, repo, watcher, access_key=access_key, tz=settings.tz
+                ),
                 watcher=watcher,
                 settings=SettingsService(SqlUserSettings(sessions)),
                 allowed_user_ids=settings.allowed_user_ids,
                 paper=settings.paper_trading,
                 clock=utc_now,
+                tz=settings.tz,
             ),
         )
         runtime.watcher = watcher

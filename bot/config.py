@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -112,6 +113,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0:8443"  # all interfaces: the container publishes the port
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     log_level: str = "INFO"
+    timezone: str = "Asia/Seoul"
     # Not in SPEC's table: operational extras with safe defaults.
     heartbeat_file: str = "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108 - empty turns it off
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
@@ -264,7 +266,25 @@ class Settings(BaseSettings):
             return level
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            # tzdata ships with the package: the host's zone files never matter.
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"must be an IANA time zone such as Asia/Seoul or UTC (got {value!r})"
+            ) from None
+        return value
+
     # --- derived values ---------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone every time shown to a person is written in (`TIMEZONE`)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def ws_enabled(self) -> bool:

@@ -108,6 +108,8 @@ class NewOrder:
     price: Decimal | None = None  # limit price (the floor of a protected sell)
     time_in_force: str | None = None
     slip_percent: Decimal | None = None  # set for a protected sell
+    # The holding's average buy price at Confirm; None or 0 when Upbit did not know it.
+    avg_buy_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,16 @@ class OrderRecord:
     price: Decimal | None = None
     time_in_force: str | None = None
     slip_percent: Decimal | None = None
+    avg_buy_price: Decimal | None = None  # at Confirm
+
+    @property
+    def realised_pnl(self) -> Decimal | None:
+        """Net proceeds minus what the sold volume cost at the average buy price, in the
+        quote currency; None when nothing was sold or the buy price is unknown."""
+        net = self.net_funds
+        if net is None or self.executed_volume <= 0 or not self.avg_buy_price:
+            return None
+        return net - self.executed_volume * self.avg_buy_price
 
     @property
     def net_funds(self) -> Decimal | None:

@@ -59,6 +59,7 @@ def test_env_var_names_match_spec() -> None:
         "WEBHOOK_LISTEN",
         "WEBHOOK_SECRET",
         "LOG_LEVEL",
+        "TIMEZONE",
         "HEARTBEAT_FILE",
         "POLL_INTERVAL_SECONDS",
     }
@@ -89,6 +90,12 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.log_level == "INFO"
     assert s.heartbeat_file == "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108
     assert s.poll_interval_seconds == 1.0
+    assert s.timezone == "Asia/Seoul" and str(s.tz) == "Asia/Seoul"
+
+
+def test_timezone_comes_from_the_shipped_tzdata(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_env(monkeypatch, TIMEZONE="America/New_York")
+    assert str(load_settings().tz) == "America/New_York"
 
 
 def test_full_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,6 +379,8 @@ BAD_CONFIGS = [
     pytest.param(without(WEBHOOK_LISTEN="0.0.0.0:70000"), "WEBHOOK_LISTEN", id="listen-big"),
     pytest.param(without(WEBHOOK_LISTEN="0.0.0.0:http"), "WEBHOOK_LISTEN", id="listen-name"),
     pytest.param(without(LOG_LEVEL="verbose"), "LOG_LEVEL", id="log-level"),
+    pytest.param(without(TIMEZONE="Mars/Olympus"), "TIMEZONE", id="timezone"),
+    pytest.param(without(TIMEZONE="../../etc/passwd"), "TIMEZONE", id="timezone-path"),
     pytest.param(without(POLL_INTERVAL_SECONDS="0"), "POLL_INTERVAL_SECONDS", id="poll-0"),
 ]
 

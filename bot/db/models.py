@@ -42,6 +42,8 @@ class OrderRow(Base):
     avg_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     gross_funds: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     paid_fee: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    # The holding's average buy price when the sell was confirmed (realised profit).
+    avg_buy_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     paper: Mapped[bool] = mapped_column(Boolean, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     raw_response: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -94,6 +94,7 @@ def _order(row: OrderRow) -> OrderRecord:
         price=row.price,
         time_in_force=row.time_in_force,
         slip_percent=row.slip_percent,
+        avg_buy_price=row.avg_buy_price,
     )
 
 
@@ -223,6 +224,7 @@ class SqlOrderRepository:
             requested_volume=order.requested_volume,
             state=OrderState.SUBMITTING.value,
             executed_volume=0,
+            avg_buy_price=order.avg_buy_price,
             paper=order.paper,
             created_at=order.created_at,
             updated_at=order.created_at,

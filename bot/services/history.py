@@ -1,12 +1,17 @@
-"""The order log as the user sees it: recent orders, one order refreshed, CSV, status."""
+"""The order log as the user sees it: recent orders, one order refreshed, CSV, status.
+
+The CSV opens cleanly in spreadsheet programs: UTF-8 with a byte-order mark (so Excel reads
+Korean), times in `TIMEZONE` with their offset, and no text cell a spreadsheet would run as
+a formula (OWASP "CSV Injection": https://owasp.org/www-community/attacks/CSV_Injection).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from bot import __version__
@@ -36,7 +41,9 @@ CSV_COLUMNS = (
     "gross_funds",
     "paid_fee",
     "net_funds",
-    "paper",
+    "avg_buy_price",
+    "realised_pnl",
+    "mode",
     "user_id",
     "chat_id",
     "announced_at",
@@ -58,16 +65,39 @@ class StatusReport:
     ws_connected: bool
 
 
-def _cell(value: object) -> str:
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice, Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def _cell(value: object, tz: tzinfo) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return format(value, "f")  # a number: a leading minus is a sign, not a formula
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(tz).isoformat(timespec="seconds")
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return _text_cell(str(value))
+
+
+def _text_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading quote defuses a would-be formula."""
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _column(record: OrderRecord, column: str) -> object:
+    if column == "net_funds":
+        return record.net_funds
+    if column == "realised_pnl":
+        return record.realised_pnl
+    if column == "mode":
+        return "paper" if record.paper else "live"
+    if column == "state":
+        return record.state.value
+    return getattr(record, column)
 
 
 class HistoryService:
@@ -79,12 +109,14 @@ class HistoryService:
         *,
         access_key: str | None = None,
         clock: Clock = utc_now,
+        tz: tzinfo = UTC,
     ) -> None:
         self._exchange = exchange
         self._repo = repo
         self._watcher = watcher
         self._access_key = access_key
         self._clock = clock
+        self._tz = tz
 
     async def recent(self, user_id: int, limit: int) -> list[OrderRecord]:
         return await self._repo.list_recent(user_id, max(1, min(limit, MAX_RECENT)))
@@ -105,14 +137,10 @@ class HistoryService:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        names = {f.name for f in fields(OrderRecord)}
         for record in await self._repo.list_all():
-            row = []
-            for column in CSV_COLUMNS:
-                value = getattr(record, column) if column in names else record.net_funds
-                row.append(_cell(value))
-            writer.writerow(row)
-        return buffer.getvalue().encode("utf-8")
+            writer.writerow([_cell(_column(record, c), self._tz) for c in CSV_COLUMNS])
+        # The byte-order mark tells spreadsheet programs the file is UTF-8.
+        return buffer.getvalue().encode("utf-8-sig")
 
     async def status(self) -> StatusReport:
         reachable, error, expires = True, None, None

@@ -427,6 +427,8 @@ class SellService:
                 requested_volume=pending.volume,
                 paper=self.paper,
                 created_at=self._clock(),
+                # Realised profit is measured against the cost basis at this moment.
+                avg_buy_price=chance.ask_account.avg_buy_price,
             )
         )
         log.info("order submitting market=%s identifier=%s", record.market, record.identifier)

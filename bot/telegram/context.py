@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from telegram.ext import Application, ContextTypes
 
@@ -28,6 +28,7 @@ class Services:
     allowed_user_ids: frozenset[int]
     paper: bool
     clock: Clock
+    tz: tzinfo  # TIMEZONE: every time shown to a person
 
     def now(self) -> datetime:
         return self.clock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +50,7 @@ def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
     return t(lang, code, **values)
 
 
-def preview(lang: str, p: SellPreview, now: datetime) -> str:
+def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
     q = p.quote_currency
     # Rounded, not truncated: a 60 s preview rendered a few ms later still says 60 s.
     seconds = max(0, round((p.expires_at - now).total_seconds()))
@@ -70,7 +70,7 @@ def preview(lang: str, p: SellPreview, now: datetime) -> str:
         net=n.quote_amount(p.est_net, q),
         impact=n.percent(p.price_impact_percent, 3),
         quote=q,
-        expires=n.clock(p.expires_at),
+        expires=n.clock(p.expires_at, tz),
         seconds=seconds,
     )
 
@@ -178,7 +178,7 @@ def state_name(lang: str, state: OrderState) -> str:
     return t(lang, f"state_{state.value}")
 
 
-def orders(lang: str, records: list[OrderRecord]) -> str:
+def orders(lang: str, records: list[OrderRecord], tz: tzinfo) -> str:
     if not records:
         return t(lang, "orders_none")
     lines = [t(lang, "orders_title", count=len(records))]
@@ -188,7 +188,7 @@ def orders(lang: str, records: list[OrderRecord]) -> str:
             t(
                 lang,
                 "orders_row",
-                created=n.timestamp(r.created_at),
+                created=n.timestamp(r.created_at, tz),
                 market=r.market,
                 volume=n.asset_amount(r.requested_volume),
                 currency=currency,
@@ -199,7 +199,7 @@ def orders(lang: str, records: list[OrderRecord]) -> str:
     return "\n\n".join([lines[0], *lines[1:]])
 
 
-def order_detail(lang: str, r: OrderRecord, refreshed: bool) -> str:
+def order_detail(lang: str, r: OrderRecord, refreshed: bool, tz: tzinfo) -> str:
     quote, currency = _split_market(r.market)
     text = t(
         lang,
@@ -214,20 +214,20 @@ def order_detail(lang: str, r: OrderRecord, refreshed: bool) -> str:
         gross=n.quote_amount(r.gross_funds or Decimal(0), quote),
         fee=n.quote_amount(r.paid_fee or Decimal(0), quote),
         net=n.quote_amount(r.net_funds or Decimal(0), quote),
-        created=n.timestamp(r.created_at),
+        created=n.timestamp(r.created_at, tz),
         uuid=r.uuid or DASH,
     )
     return text if refreshed else f"{text}\n{t(lang, 'order_stale')}"
 
 
-def status(lang: str, s: StatusReport) -> str:
+def status(lang: str, s: StatusReport, tz: tzinfo) -> str:
     if s.key_expires_at is None or s.key_days_left is None:
         key = t(lang, "key_none")
     else:
         key = t(
             lang,
             "key_expires_soon" if s.key_expiry_warning else "key_expires",
-            date=s.key_expires_at.date().isoformat(),
+            date=n.date(s.key_expires_at, tz),
             days=s.key_days_left,
         )
     if not s.ws_enabled:

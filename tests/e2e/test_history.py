@@ -20,7 +20,7 @@ from tests.standins.upbit import KST, UpbitStandIn
 TELEGRAM_LIMIT = 4096
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ROW_HEAD = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · KRW-[A-Z]+ · [0-9.,]+ [A-Z]+ · <b>[^<]+</b>$"
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST · KRW-[A-Z]+ · [0-9.,]+ [A-Z]+ · <b>[^<]+</b>$"
 )
 CODE_LINE = re.compile(r"^<code>([0-9a-f-]{36})</code>$")
 
@@ -85,7 +85,7 @@ async def test_orders_newest_first_with_full_uuids(bot_factory: BotFactory) -> N
     text = str((await bot.command("/orders")).params["text"])
     assert _uuids(text) == newest_first[:10]
     assert not any(str(r.uuid) in text for r in theirs)
-    assert "filled" in text and "2024-05-01 12:11:00 UTC" in text
+    assert "filled" in text and "2024-05-01 21:11:00 KST" in text
 
     text = str((await bot.command("/orders 3")).params["text"])
     assert _uuids(text) == newest_first[:3]
@@ -202,7 +202,9 @@ async def test_export_is_a_csv_of_the_whole_log(bot_factory: BotFactory) -> None
         "gross_funds",
         "paid_fee",
         "net_funds",
-        "paper",
+        "avg_buy_price",
+        "realised_pnl",
+        "mode",
         "user_id",
         "chat_id",
         "announced_at",
@@ -222,7 +224,8 @@ async def test_export_is_a_csv_of_the_whole_log(bot_factory: BotFactory) -> None
         assert Decimal(row["net_funds"]) == record.gross_funds - record.paid_fee
         assert "E" not in row["avg_price"] and "e" not in row["paid_fee"]
         assert datetime.fromisoformat(row["created_at"]) == record.created_at
-        assert int(row["user_id"]) == USER and row["paper"] == "false"
+        assert row["created_at"].endswith("+09:00")  # TIMEZONE, Asia/Seoul by default
+        assert int(row["user_id"]) == USER and row["mode"] == "live"
 
 
 async def _status(bot: RunningBot) -> str:

@@ -33,7 +33,7 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     limit = int(args[0]) if args else DEFAULT_ORDERS
     records = await services(context).history.recent(user.id, limit)
-    await reply(update, context, render.orders(lang, records))
+    await reply(update, context, render.orders(lang, records, services(context).tz))
 
 
 async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,7 +49,9 @@ async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if record is None:
         await reply(update, context, t(lang, "order_not_found"))
         return
-    await reply(update, context, render.order_detail(lang, record, refreshed))
+    await reply(
+        update, context, render.order_detail(lang, record, refreshed, services(context).tz)
+    )
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,7 +63,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     data = await svc.history.export_csv()
     count = max(0, data.count(b"\n") - 1)
     caption = render.with_paper_tag(t(lang, "export_caption", count=count), lang, svc.paper)
-    stamp = svc.now().strftime("%Y%m%d-%H%M%S")
+    stamp = svc.now().astimezone(svc.tz).strftime("%Y%m%d-%H%M%S")
 
     async def call() -> object:
         return await context.bot.send_document(
@@ -75,5 +77,6 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    report = await services(context).history.status()
-    await reply(update, context, render.status(user_lang(update, context), report))
+    svc = services(context)
+    report = await svc.history.status()
+    await reply(update, context, render.status(user_lang(update, context), report, svc.tz))

@@ -41,7 +41,7 @@ async def _open_preview(
     message = await send_html(
         context.bot,
         chat.id,
-        render.preview(lang, preview, svc.now()),
+        render.preview(lang, preview, svc.now(), svc.tz),
         lang=lang,
         paper=svc.paper,
         reply_markup=preview_keyboard(lang, preview.pending_id),
