@@ -19,8 +19,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
+
+BOOTSTRAP_ATTEMPTS = 4
 
 
 async def serve(app: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
@@ -28,17 +31,21 @@ async def serve(app: Application[Any, Any, Any, Any, Any, Any], settings: Settin
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    webhook: WebhookServer | None = None
     try:
         await app.initialize()
         try:
             if app.post_init is not None:
                 await app.post_init(app)
-            await _start_updates(app, settings)
+            webhook = await _start_updates(app, settings)
             await app.start()
             log.info("serving; SIGINT or SIGTERM stops")
             await stop.wait()
             log.info("stopping")
         finally:
+            if webhook is not None:
+                with contextlib.suppress(Exception):
+                    await webhook.stop()
             await _stop(app)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -47,25 +54,40 @@ async def serve(app: Application[Any, Any, Any, Any, Any, Any], settings: Settin
 
 async def _start_updates(
     app: Application[Any, Any, Any, Any, Any, Any], settings: Settings
-) -> None:
-    updater = app.updater
-    if updater is None:  # pragma: no cover - the builder always makes one
-        raise RuntimeError("no updater")
-    if settings.webhook_url:
-        if settings.webhook_secret is None:  # pragma: no cover - config validation forbids it
-            raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL")
-        log.info("serving webhook on %s:%s", settings.webhook_host, settings.webhook_port)
-        await updater.start_webhook(
-            listen=settings.webhook_host,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=Update.ALL_TYPES,
-            bootstrap_retries=3,
-        )
-    else:
+) -> WebhookServer | None:
+    """Long polling (PTB's updater), or our own webhook server (`bot.telegram.webhook`)."""
+    if not settings.webhook_url:
+        updater = app.updater
+        if updater is None:  # pragma: no cover - the builder always makes one
+            raise RuntimeError("no updater")
         await updater.start_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=3)
+        return None
+    if settings.webhook_secret is None:  # pragma: no cover - config validation forbids it
+        raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL")
+    secret = settings.webhook_secret.get_secret_value()
+    server = WebhookServer(
+        host=settings.webhook_host,
+        port=settings.webhook_port,
+        path=urlsplit(settings.webhook_url).path or "/",
+        secret=secret,
+        bot=app.bot,
+        queue=app.update_queue,
+    )
+    await server.start()
+    log.info("serving webhook on %s:%s", settings.webhook_host, settings.webhook_port)
+    for attempt in range(1, BOOTSTRAP_ATTEMPTS + 1):
+        try:
+            await app.bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            )
+            break
+        except Exception:
+            if attempt == BOOTSTRAP_ATTEMPTS:
+                await server.stop()
+                raise
+            log.warning("setWebhook failed (attempt %d); retrying", attempt)
+            await asyncio.sleep(attempt)
+    return server
 
 
 async def _stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
