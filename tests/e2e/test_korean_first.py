@@ -7,12 +7,15 @@ import csv
 import io
 import os
 import time
+import uuid as uuid_mod
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from bot.db.migrate import upgrade_to_head_async
 from bot.domain import OrderFill, OrderState
 from tests.e2e.harness import USER, BotFactory, RunningBot
 from tests.e2e.process import order_log, place_order
@@ -48,15 +51,22 @@ async def _export(bot: RunningBot) -> bytes:
 
 
 async def test_times_are_in_timezone_with_the_zone_written(
-    bot_factory: BotFactory, host_zone_kolkata: None
+    bot_factory: BotFactory, host_zone_kolkata: None, tmp_path: Path
 ) -> None:
-    bot = await bot_factory(timezone="America/New_York")
-    async with order_log(bot.settings.database_url) as repo:
+    # The log is written before the bot starts, so its fill watcher finds nothing to do.
+    url = f"sqlite:///{tmp_path}/bot.db"
+    await upgrade_to_head_async(url)
+    async with order_log(url) as repo:
         await repo.record_submitting(new_order("usb-tz-1", created_at=T0))
         await repo.update_order(
             "usb-tz-1",
-            OrderFill(state=OrderState.DONE, uuid="0b5c8e52-8c49-4a8e-9d0f-1c2d3e4f5a6b"),
+            OrderFill(
+                state=OrderState.DONE,
+                uuid="0b5c8e52-8c49-4a8e-9d0f-1c2d3e4f5a6b",
+                announced_at=T0,
+            ),
         )
+    bot = await bot_factory(timezone="America/New_York")
     text = str((await bot.command("/orders")).params["text"])
     assert "2024-05-01 08:00:00 EDT" in text  # 12:00 UTC in New York (summer time)
     assert "+05:30" not in text and "17:30" not in text and "UTC" not in text
@@ -74,11 +84,17 @@ async def test_times_are_in_timezone_with_the_zone_written(
 
 
 async def test_default_zone_is_seoul_written_as_kst(
-    bot_factory: BotFactory, host_zone_kolkata: None
+    bot_factory: BotFactory, host_zone_kolkata: None, tmp_path: Path
 ) -> None:
-    bot = await bot_factory()
-    async with order_log(bot.settings.database_url) as repo:
+    url = f"sqlite:///{tmp_path}/bot.db"
+    await upgrade_to_head_async(url)
+    async with order_log(url) as repo:
         await repo.record_submitting(new_order("usb-tz-2", created_at=T0))
+        await repo.update_order(
+            "usb-tz-2",
+            OrderFill(state=OrderState.DONE, uuid=str(uuid_mod.uuid4()), announced_at=T0),
+        )
+    bot = await bot_factory()
     text = str((await bot.command("/orders")).params["text"])
     assert "2024-05-01 21:00:00 KST" in text
 
@@ -96,7 +112,9 @@ async def test_csv_has_a_bom_zone_realised_profit_mode_and_no_formulas(
         )
         await repo.update_order(
             "usb-csv-evil",
-            OrderFill(state=OrderState.FAILED, error='=HYPERLINK("http://evil","x")'),
+            OrderFill(
+                state=OrderState.FAILED, error='=HYPERLINK("http://evil","x")', announced_at=T0
+            ),
         )
         placed = await repo.get_order_by_uuid(uuid)
     assert placed is not None and placed.avg_buy_price == Decimal(90_000_000)
