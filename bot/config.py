@@ -9,6 +9,8 @@ There is no module-level singleton: build `Settings` in `main()` and pass it dow
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import sys
@@ -29,6 +31,7 @@ __all__ = [
     "Settings",
     "load_settings",
     "load_settings_or_exit",
+    "normalize_totp_secret",
 ]
 
 PROG = "upbit-sell-bot"
@@ -44,6 +47,9 @@ _AMOUNT_RE = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 # What Telegram accepts as `secret_token` in setWebhook.
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _DB_BACKENDS = ("sqlite", "postgresql")
+_BASE32_RE = re.compile(r"[A-Z2-7]+")
+# What authenticator apps commonly issue (16 base32 characters); RFC 4226 recommends 160.
+TOTP_MIN_SECRET_BITS = 80
 
 # Fields whose value must never appear in an error message.
 _SENSITIVE_FIELDS = frozenset(
@@ -57,6 +63,7 @@ _SENSITIVE_FIELDS = frozenset(
         "telegram_api_url",
         "upbit_api_url",
         "upbit_ws_url",
+        "totp_secret",
     }
 )
 
@@ -114,6 +121,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     log_level: str = "INFO"
     timezone: str = "Asia/Seoul"
+    # Guards against a stolen phone or Telegram account (all off by default).
+    daily_sell_limit_krw: Decimal | None = None
+    totp_secret: SecretStr | None = None
+    # Declared after the secret: its validator reads it from `info.data`.
+    totp_above_krw: Decimal | None = None  # None: 0, every sell needs a code
     # Not in SPEC's table: operational extras with safe defaults.
     heartbeat_file: str = "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108 - empty turns it off
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
@@ -279,6 +291,47 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("daily_sell_limit_krw", "totp_above_krw", mode="before")
+    @classmethod
+    def _parse_krw(cls, value: Any) -> Any:
+        value = _empty_to_none(value)
+        if isinstance(value, str):
+            text = value.strip().replace(",", "")
+            if not _AMOUNT_RE.fullmatch(text):
+                raise ValueError(
+                    f"must be a plain non-negative KRW amount such as 5000000 (got {value!r})"
+                )
+            return Decimal(text)
+        return value
+
+    @field_validator("daily_sell_limit_krw", "totp_above_krw")
+    @classmethod
+    def _check_krw(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and (not value.is_finite() or value < 0):
+            raise ValueError("must be a plain non-negative KRW amount such as 5000000")
+        return value
+
+    @field_validator("totp_secret", mode="before")
+    @classmethod
+    def _check_totp_secret(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        raw = _empty_to_none(raw)
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("must be a base32 TOTP secret")
+        return normalize_totp_secret(raw)
+
+    @field_validator("totp_above_krw")
+    @classmethod
+    def _threshold_needs_secret(
+        cls, value: Decimal | None, info: ValidationInfo
+    ) -> Decimal | None:
+        if value is not None and "totp_secret" in info.data and info.data["totp_secret"] is None:
+            # Someone who sets a threshold believes large sells are guarded: they are not.
+            raise ValueError("needs TOTP_SECRET (without it no sell asks for a code)")
+        return value
+
     # --- derived values ---------------------------------------------------------------------
 
     @property
@@ -309,9 +362,16 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every configured secret in plain text, for the log redaction filter only."""
         secrets = [self.telegram_bot_token.get_secret_value()]
-        for secret in (self.upbit_access_key, self.upbit_secret_key, self.webhook_secret):
+        for secret in (
+            self.upbit_access_key,
+            self.upbit_secret_key,
+            self.webhook_secret,
+            self.totp_secret,
+        ):
             if secret is not None:
                 secrets.append(secret.get_secret_value())
+        if self.totp_secret is not None:
+            secrets.append(self.totp_secret.get_secret_value().lower())
         password = make_url(self.database_url).password
         if password:
             secrets.append(str(password))
@@ -324,6 +384,23 @@ class Settings(BaseSettings):
                 yield name, make_url(self.database_url).render_as_string(hide_password=True)
             else:
                 yield name, value
+
+
+def normalize_totp_secret(raw: str) -> str:
+    """A base32 TOTP secret as authenticator apps show it (spaces, lower case, padding
+    allowed) → upper-case base32 without padding; ValueError (never echoing it) if invalid."""
+    secret = "".join(raw.split()).replace("-", "").upper().rstrip("=")
+    if not _BASE32_RE.fullmatch(secret):
+        raise ValueError("must be base32 (letters A-Z and digits 2-7), as the authenticator shows")
+    try:
+        decoded = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except (binascii.Error, ValueError):
+        raise ValueError("must be valid base32 (letters A-Z and digits 2-7)") from None
+    if len(decoded) * 8 < TOTP_MIN_SECRET_BITS:
+        raise ValueError(
+            f"is too short: at least {TOTP_MIN_SECRET_BITS} bits (16 base32 characters)"
+        )
+    return secret
 
 
 def _split_host_port(value: str) -> tuple[str, int]:

@@ -51,6 +51,8 @@ class ClaimOutcome(StrEnum):
     EXPIRED = "expired"
     ALREADY_CONFIRMED = "already_confirmed"
     CANCELLED = "cancelled"
+    LOCKED = "locked"  # /lock is on (the preview is cancelled)
+    OVER_DAILY_LIMIT = "over_daily_limit"  # DAILY_SELL_LIMIT_KRW (the preview is cancelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class NewPendingSell:
     price: Decimal | None = None
     time_in_force: str | None = None
     slip_percent: Decimal | None = None
+    est_krw: Decimal | None = None  # estimated KRW value, for the guards
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class PendingSell:
     price: Decimal | None = None
     time_in_force: str | None = None
     slip_percent: Decimal | None = None
+    est_krw: Decimal | None = None
+    code_requested_at: datetime | None = None  # Confirm asked for a one-time code
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +182,33 @@ class OrderRecord:
     @property
     def is_partial(self) -> bool:
         return self.state is OrderState.CANCEL and self.executed_volume > 0
+
+
+@dataclass(frozen=True, slots=True)
+class GuardState:
+    """The bot-wide guard row: the /lock switch and one-time-code bookkeeping."""
+
+    locked: bool
+    locked_by: int | None
+    locked_at: datetime | None
+    totp_last_step: int | None
+    wrong_codes: int
+    codes_blocked_until: datetime | None
+    unlock_requested_by: int | None
+    unlock_requested_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayWindow:
+    """One calendar day in the configured zone, as a UTC half-open interval [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimGuard:
+    """What the claim's transaction checks besides ownership and expiry."""
+
+    day: DayWindow
+    daily_limit_krw: Decimal | None  # None: no limit

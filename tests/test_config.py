@@ -18,6 +18,7 @@ TOKEN = "123456:TEST-token-abcdefghijklmnop"
 ACCESS = "ACCESS-key-0123456789abcdef"
 SECRET = "SECRET-key-fedcba9876543210"
 WEBHOOK_SECRET = "hook-secret_0123456789"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 ENV_VARS = [name.upper() for name in Settings.model_fields]
 
@@ -60,6 +61,9 @@ def test_env_var_names_match_spec() -> None:
         "WEBHOOK_SECRET",
         "LOG_LEVEL",
         "TIMEZONE",
+        "DAILY_SELL_LIMIT_KRW",
+        "TOTP_SECRET",
+        "TOTP_ABOVE_KRW",
         "HEARTBEAT_FILE",
         "POLL_INTERVAL_SECONDS",
     }
@@ -309,7 +313,7 @@ def without(*names: str, **extra: str) -> dict[str, str]:
     return env
 
 
-SECRETS = (TOKEN, ACCESS, SECRET, WEBHOOK_SECRET)
+SECRETS = (TOKEN, ACCESS, SECRET, WEBHOOK_SECRET, TOTP_SECRET)
 
 BAD_CONFIGS = [
     pytest.param(without("TELEGRAM_BOT_TOKEN"), "TELEGRAM_BOT_TOKEN: required", id="no-token"),
@@ -382,6 +386,28 @@ BAD_CONFIGS = [
     pytest.param(without(TIMEZONE="Mars/Olympus"), "TIMEZONE", id="timezone"),
     pytest.param(without(TIMEZONE="../../etc/passwd"), "TIMEZONE", id="timezone-path"),
     pytest.param(without(POLL_INTERVAL_SECONDS="0"), "POLL_INTERVAL_SECONDS", id="poll-0"),
+    pytest.param(
+        without(DAILY_SELL_LIMIT_KRW="-1"),
+        "DAILY_SELL_LIMIT_KRW: must be a plain non-negative KRW amount",
+        id="limit-negative",
+    ),
+    pytest.param(without(DAILY_SELL_LIMIT_KRW="lots"), "DAILY_SELL_LIMIT_KRW", id="limit-abc"),
+    pytest.param(without(DAILY_SELL_LIMIT_KRW="1e9"), "DAILY_SELL_LIMIT_KRW", id="limit-exp"),
+    pytest.param(without(DAILY_SELL_LIMIT_KRW="NaN"), "DAILY_SELL_LIMIT_KRW", id="limit-nan"),
+    pytest.param(
+        without(TOTP_SECRET=TOTP_SECRET[:-1] + "1"),
+        "TOTP_SECRET: must be base32",
+        id="totp-not-base32",
+    ),
+    pytest.param(
+        without(TOTP_SECRET="JBSWY3DPEHPK"), "TOTP_SECRET: is too short", id="totp-short"
+    ),
+    pytest.param(
+        without(TOTP_SECRET=TOTP_SECRET, TOTP_ABOVE_KRW="-5"), "TOTP_ABOVE_KRW", id="above-neg"
+    ),
+    pytest.param(
+        without(TOTP_ABOVE_KRW="100000"), "TOTP_ABOVE_KRW: needs TOTP_SECRET", id="above-alone"
+    ),
 ]
 
 
@@ -427,3 +453,52 @@ def test_secret_in_bad_database_url_not_echoed(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "db-password-xyz" not in result.stderr
+
+
+# --- guards: DAILY_SELL_LIMIT_KRW, TOTP_SECRET, TOTP_ABOVE_KRW, TIMEZONE --------------------
+
+
+def test_guards_are_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_env(monkeypatch)
+    s = load_settings()
+    assert s.daily_sell_limit_krw is None
+    assert s.totp_secret is None
+    assert s.totp_above_krw is None
+    assert s.timezone == "Asia/Seoul"
+
+
+def test_guard_settings_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As an authenticator app shows a secret: lower case, in groups of four.
+    shown = " ".join(TOTP_SECRET.lower()[i : i + 4] for i in range(0, len(TOTP_SECRET), 4))
+    set_env(
+        monkeypatch,
+        DAILY_SELL_LIMIT_KRW="5,000,000",
+        TOTP_SECRET=shown,
+        TOTP_ABOVE_KRW="1000000.5",
+        TIMEZONE="UTC",
+    )
+    s = load_settings()
+    assert s.daily_sell_limit_krw == Decimal(5000000)
+    assert s.totp_secret is not None
+    assert s.totp_secret.get_secret_value() == TOTP_SECRET
+    assert s.totp_above_krw == Decimal("1000000.5")
+    assert s.timezone == "UTC"
+    assert TOTP_SECRET in s.secret_values()
+    assert TOTP_SECRET not in repr(s)
+    assert TOTP_SECRET not in str(s)
+
+
+def test_zero_limit_and_threshold_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_env(monkeypatch, DAILY_SELL_LIMIT_KRW="0", TOTP_SECRET=TOTP_SECRET, TOTP_ABOVE_KRW="0")
+    s = load_settings()
+    assert s.daily_sell_limit_krw == 0
+    assert s.totp_above_krw == 0
+
+
+def test_bad_totp_secret_is_never_echoed(tmp_path: Path) -> None:
+    almost = "ABCDEFGHIJKLMNOP1QRSTUVW"  # "1" is not base32
+    result = run_loader(tmp_path, without(TOTP_SECRET=almost))
+    assert result.returncode == 2
+    assert "TOTP_SECRET" in result.stderr
+    assert almost not in result.stderr
+    assert almost.lower() not in result.stderr.lower()

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db.base import Base, DecimalText, UTCDateTime
 
 __all__ = [
+    "GUARD_STATE_ID",
     "Base",
+    "GuardStateRow",
     "OrderRow",
     "PaperBalanceRow",
     "PaperOrderRow",
@@ -19,6 +21,8 @@ __all__ = [
     "PriceAlertRow",
     "UserSettingsRow",
 ]
+
+GUARD_STATE_ID = 1  # the one row of `guard_state`
 
 
 class OrderRow(Base):
@@ -81,8 +85,18 @@ class PendingSellRow(Base):
     price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     time_in_force: Mapped[str | None] = mapped_column(String(8), nullable=True)
     slip_percent: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    # Guards (bot.services.guards): the estimated KRW value counted toward the daily limit,
+    # when it was claimed (the day it counts for), and when a claim placed no order after all.
+    est_krw: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when Confirm asked for a one-time code; wrong codes sent for this preview.
+    code_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    code_failures: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
-    __table_args__ = (Index(None, "user_id", "status"),)
+    __table_args__ = (Index(None, "user_id", "status"), Index(None, "claimed_at"))
 
 
 class PaperBalanceRow(Base):
@@ -141,3 +155,28 @@ class PriceAlertRow(Base):
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index(None, "status"), Index(None, "user_id", "status"))
+
+
+class GuardStateRow(Base):
+    """The one row (id 1) of bot-wide guard state: the lock and one-time-code bookkeeping.
+
+    Claims update this row first, which serialises them across processes (a row lock on
+    PostgreSQL, the write lock on SQLite), so the lock and the daily limit are decided in
+    the claim's own transaction.
+    """
+
+    __tablename__ = "guard_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    locked: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    locked_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The newest TOTP time step accepted: a code of that step or an older one is refused.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Wrong codes in a row (any preview or /unlock) and the pause they earned.
+    wrong_codes: Mapped[int] = mapped_column(Integer, nullable=False)
+    codes_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # `/unlock` without a code waits for the code as the next message of this user.
+    unlock_requested_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    unlock_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    claims: Mapped[int] = mapped_column(BigInteger, nullable=False)  # touched by every claim

@@ -16,8 +16,10 @@ from sqlalchemy import CursorResult, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.guard_checks import claim_checks, touch_guard_row
 from bot.db.models import OrderRow, PendingSellRow
 from bot.domain import (
+    ClaimGuard,
     ClaimOutcome,
     NewOrder,
     NewPendingSell,
@@ -64,6 +66,8 @@ def _pending(row: PendingSellRow) -> PendingSell:
         price=row.price,
         time_in_force=row.time_in_force,
         slip_percent=row.slip_percent,
+        est_krw=row.est_krw,
+        code_requested_at=row.code_requested_at,
     )
 
 
@@ -135,6 +139,8 @@ class SqlOrderRepository:
             price=pending.price,
             time_in_force=pending.time_in_force,
             slip_percent=pending.slip_percent,
+            est_krw=pending.est_krw,
+            code_failures=0,
         )
         async with self._sessions() as session, session.begin():
             session.add(row)
@@ -158,8 +164,10 @@ class SqlOrderRepository:
         return (await self.claim_pending_row(pending_id, user_id, now))[0]
 
     async def claim_pending_row(
-        self, pending_id: str, user_id: int, now: datetime
+        self, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard | None = None
     ) -> tuple[ClaimOutcome, PendingSell | None]:
+        """With ``guard``, /lock and the daily limit are decided in the same transaction: a
+        preview they refuse is cancelled (LOCKED / OVER_DAILY_LIMIT)."""
         stmt = (
             update(PendingSellRow)
             .where(
@@ -168,16 +176,44 @@ class SqlOrderRepository:
                 PendingSellRow.user_id == user_id,
                 PendingSellRow.expires_at > now,
             )
-            .values(status=PendingStatus.CLAIMED.value)
+            .values(status=PendingStatus.CLAIMED.value, claimed_at=now)
             .returning(PendingSellRow)
             .execution_options(synchronize_session=False)
         )
         async with self._sessions() as session, session.begin():
+            if guard is not None:
+                refused = await self._guard_refusal(session, pending_id, user_id, now, guard)
+                if refused is not None:
+                    return refused, None
             claimed = await session.scalar(stmt)
             if claimed is not None:
                 return ClaimOutcome.CLAIMED, _pending(claimed)
             row = await session.get(PendingSellRow, pending_id)
             return _why_not_claimed(row, user_id, now), None
+
+    @staticmethod
+    async def _guard_refusal(
+        session: AsyncSession, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard
+    ) -> ClaimOutcome | None:
+        locked = await touch_guard_row(session)  # first: serialises claims (see there)
+        row = await session.get(PendingSellRow, pending_id, populate_existing=True)
+        claimable = (
+            row is not None
+            and row.status == PendingStatus.PENDING.value
+            and row.user_id == user_id
+            and row.expires_at > now
+        )
+        if row is None or not claimable:
+            return None  # the claim below refuses it and says why
+        if locked:
+            outcome = ClaimOutcome.LOCKED
+        else:
+            verdict = await claim_checks(session, row, guard)
+            if verdict is None:
+                return None
+            outcome = ClaimOutcome.OVER_DAILY_LIMIT
+        row.status = PendingStatus.CANCELLED.value
+        return outcome
 
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
         stmt = (
