@@ -37,14 +37,16 @@ from bot.db.user_settings import SqlUserSettings
 from bot.paper import PaperExchange
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
+from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
 from bot.services.sell import SellService, utc_now
 from bot.services.settings import SettingsService
 from bot.telegram import access
+from bot.telegram import open_keyboards as open_kb
 from bot.telegram.context import Services, install
 from bot.telegram.delivery import TelegramNotifier, answer_quietly
-from bot.telegram.handlers import balance, common, history, sell, settings
+from bot.telegram.handlers import balance, common, history, open_orders, sell, settings
 from bot.telegram.handlers.common import user_lang
 from bot.telegram.i18n import CATALOGUES, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
@@ -62,6 +64,7 @@ COMMANDS = (
     "status",
     "export",
     "settings",
+    "open",
     "help",
 )
 HEARTBEAT_SECONDS = 15.0
@@ -144,6 +147,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 ),
                 watcher=watcher,
                 settings=SettingsService(SqlUserSettings(sessions)),
+                open_orders=OpenOrdersService(exchange, repo, on_change=watcher.wake),
                 allowed_user_ids=settings.allowed_user_ids,
                 paper=settings.paper_trading,
                 clock=utc_now,
@@ -219,6 +223,11 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
         CallbackQueryHandler(settings.settings_button, pattern=settings.SETTINGS_PATTERN)
     )
+    app.add_handler(CommandHandler("open", open_orders.open_command, filters=only_new))
+    app.add_handler(CallbackQueryHandler(open_orders.page_button, pattern=open_kb.PAGE_PATTERN))
+    app.add_handler(CallbackQueryHandler(open_orders.ask_button, pattern=open_kb.ASK_PATTERN))
+    app.add_handler(CallbackQueryHandler(open_orders.yes_button, pattern=open_kb.YES_PATTERN))
+    app.add_handler(CallbackQueryHandler(open_orders.keep_button, pattern=open_kb.KEEP_PATTERN))
     app.add_handler(CallbackQueryHandler(_forged_button))
     app.add_handler(MessageHandler(filters.COMMAND & only_new, common.unknown_command))
     app.add_error_handler(common.error_handler)

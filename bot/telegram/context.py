@@ -9,6 +9,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
+from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.sell import Clock, SellService
 from bot.services.settings import SettingsService
@@ -25,6 +26,7 @@ class Services:
     history: HistoryService
     watcher: FillWatcher
     settings: SettingsService
+    open_orders: OpenOrdersService
     allowed_user_ids: frozenset[int]
     paper: bool
     clock: Clock

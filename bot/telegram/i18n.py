@@ -23,6 +23,9 @@ EN: dict[str, str] = {
         "/balance — holdings, value and profit/loss, with quick-sell buttons\n"
         "/sell BTC 50% — sell half of your BTC (also <code>12.5%</code>, <code>all</code>, "
         "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code>)\n"
+        "/sell BTC 50% @ 101,000,000 — a limit sell that waits for your price\n"
+        "/sell BTC all slip 1% — a protected sell: nothing below the best bid −1%\n"
+        "/open — open orders on Upbit, each with a cancel button\n"
         "/cancel — drop a pending preview\n"
         "/orders 5 — your last orders\n"
         "/order UUID — one order, refreshed from Upbit\n"
@@ -160,6 +163,95 @@ EN: dict[str, str] = {
         "<b>Order not placed</b> — {market}, {requested} {currency}. Nothing was sold.\n"
         "Upbit said: {error}"
     ),
+    # limit and protected sells (/sell … @ PRICE, /sell … slip N%)
+    "bad_price": (
+        "I can't read the price <code>{price}</code>. Write it like "
+        "<code>@ 101,000,000</code> or <code>@0.0123</code>."
+    ),
+    "price_not_positive": "The price must be more than zero (got {price}).",
+    "price_too_long": (
+        "The price <code>{price}</code> has too many digits (at most 15 before and 8 after "
+        "the decimal point)."
+    ),
+    "bad_slip": "Write the slip as a percentage, e.g. <code>slip 1%</code> (got <code>{slip}</code>).",
+    "slip_range": "The slip must be from {low}% to {high}% (got {slip}).",
+    "tail_conflict": (
+        "Use either a price (<code>@ 101,000,000</code>) or a slip (<code>slip 1%</code>), "
+        "not both."
+    ),
+    "no_limit_sell": "{market} does not accept limit sell orders.",
+    "thin_book_hint": (
+        "A protected sell sells what the book takes above a floor: "
+        "<code>/sell {currency} all slip 1%</code>. A limit sell waits for your price: "
+        "<code>/sell {currency} all @ PRICE</code>."
+    ),
+    "preview_limit": (
+        "<b>Limit sell preview — {market}</b>\n"
+        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Limit price: <b>{price} {quote}</b>{rounded}\n"
+        "Best bid now: {best_bid} {quote}\n"
+        "{now_line}"
+        "If all of it sells: {gross} {quote}, fee ({fee_rate}%) {fee} {quote}, "
+        "net <b>{net} {quote}</b>\n"
+        "The order stays on Upbit's book until it fills or you cancel it in /open; "
+        "I'll message you once when it is done.\n"
+        "Confirm before {expires} ({seconds} s)."
+    ),
+    "limit_rounded": " (rounded up from {requested} to the market's price step of {tick})",
+    "limit_fills_now": "Sells at once to the current bids: {fillable} {currency}\n",
+    "preview_protected": (
+        "<b>Protected sell preview — {market}</b>\n"
+        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Best bid: {best_bid} {quote}\n"
+        "Floor: <b>{price} {quote}</b> (best bid −{slip}%, rounded up to the price step "
+        "{tick}): nothing sells below it.\n"
+        "The book takes now: {fillable} {currency} for about {gross} {quote}, "
+        "fee ({fee_rate}%) {fee} {quote}, net <b>{net} {quote}</b>\n"
+        "{rest_line}"
+        "What cannot sell at once at the floor or better is not sold (IOC); I'll tell you "
+        "and offer to sell the rest.\n"
+        "Confirm before {expires} ({seconds} s)."
+    ),
+    "protected_rest": "⚠️ The book is thinner than the floor allows: about {rest} {currency} would stay unsold.\n",
+    "protected_rest_notice": (
+        "Left unsold: {rest} {currency} (the book above the floor of {price} {quote} was "
+        "thinner than that)."
+    ),
+    "btn_sell_rest": "Sell the rest ({rest} {currency})",
+    # /open
+    "open_title": "<b>Open orders on Upbit</b> (page {page})",
+    "open_none": "No open orders on Upbit.",
+    "open_row": (
+        "{number}{market} · {side} {kind} · {price} {quote}\n"
+        "  {executed} of {volume} {currency} filled ({progress}%) · since {created}"
+    ),
+    "open_side_ask": "sell",
+    "open_side_bid": "buy",
+    "ordtype_limit": "limit",
+    "ordtype_market": "market",
+    "ordtype_price": "market",
+    "ordtype_best": "best price",
+    "open_hint": "A button asks before it cancels anything.",
+    "btn_open_cancel": "✖ #{number} {market}",
+    "btn_prev": "◀ Previous",
+    "btn_next": "Next ▶",
+    "open_confirm": "<b>Cancel this order?</b>\n{row}\nUUID: <code>{uuid}</code>",
+    "btn_cancel_confirm": "✅ Yes, cancel it",
+    "btn_cancel_keep": "Keep it",
+    "open_cancelled_none": "<b>Order cancelled</b> — nothing of it had been executed.\n{row}",
+    "open_cancelled_some": (
+        "<b>Order cancelled</b>\n{row}\nWhat had sold stays sold; a message with the figures "
+        "follows."
+    ),
+    "open_cancel_accepted": (
+        "<b>Cancel accepted</b>\n{row}\nIf any of it had sold, a message with the figures follows."
+    ),
+    "open_not_open": "This order is no longer open (filled or cancelled already).",
+    "open_kept": "Kept. The order stays open.",
+    "placing_cancel": "Cancelling…",
+    "open_failed": "<b>Not cancelled.</b> {reason}",
+    "open_unavailable": "Upbit could not be asked for the open orders right now. {reason}",
+    "cmd_open": "Open orders, with cancel buttons",
     # /balance
     "balance_title": "<b>Your Upbit holdings</b>",
     "balance_cash": "<b>{currency}</b>: {available} available, {locked} locked",
@@ -313,6 +405,9 @@ KO: dict[str, str] = {
         "/balance — 보유 자산, 평가 금액, 손익과 빠른 매도 버튼\n"
         "/sell BTC 50% — BTC 절반 매도 (<code>12.5%</code>, <code>all</code>, "
         "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code> 도 가능)\n"
+        "/sell BTC 50% @ 101,000,000 — 원하는 가격에 지정가 매도\n"
+        "/sell BTC 전량 슬리피지 1% — 보호 매도: 매수 1호가 −1% 아래로는 팔지 않음\n"
+        "/open — 업비트 미체결 주문 보기·취소\n"
         "/cancel — 대기 중인 미리보기 취소\n"
         "/orders 5 — 최근 주문\n"
         "/order UUID — 주문 하나를 업비트에서 새로 조회\n"
@@ -441,6 +536,90 @@ KO: dict[str, str] = {
         "<b>주문 실패</b> — {market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"
         "업비트 응답: {error}"
     ),
+    "bad_price": (
+        "가격을 읽을 수 없습니다: <code>{price}</code>. "
+        "<code>@ 101,000,000</code>이나 <code>@0.0123</code>처럼 써 주세요."
+    ),
+    "price_not_positive": "가격은 0보다 커야 합니다 (입력: {price}).",
+    "price_too_long": (
+        "가격의 자릿수가 너무 많습니다: <code>{price}</code> (정수 15자리, 소수점 아래 8자리까지)."
+    ),
+    "bad_slip": "슬리피지는 <code>슬리피지 1%</code>처럼 퍼센트로 써 주세요 (입력: <code>{slip}</code>).",
+    "slip_range": "슬리피지는 {low}%에서 {high}% 사이여야 합니다 (입력: {slip}).",
+    "tail_conflict": (
+        "가격(<code>@ 101,000,000</code>)과 슬리피지(<code>슬리피지 1%</code>) 중 하나만 "
+        "써 주세요."
+    ),
+    "no_limit_sell": "{market} 마켓은 지정가 매도를 받지 않습니다.",
+    "thin_book_hint": (
+        "보호 매도는 하한가 위의 호가만큼만 팝니다: <code>/sell {currency} 전량 슬리피지 1%</code>. "
+        "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} 전량 @ 가격</code>."
+    ),
+    "preview_limit": (
+        "<b>지정가 매도 미리보기 — {market}</b>\n"
+        "수량: <b>{volume} {currency}</b> (주문 가능 {available}의 {share}%)\n"
+        "지정가: <b>{price} {quote}</b>{rounded}\n"
+        "현재 매수 1호가: {best_bid} {quote}\n"
+        "{now_line}"
+        "전량 체결 시: {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, "
+        "실수령 <b>{net} {quote}</b>\n"
+        "주문은 체결되거나 /open에서 취소할 때까지 업비트 호가창에 남습니다. "
+        "주문이 끝나면 한 번 알려 드립니다.\n"
+        "{expires}까지 확인하세요 ({seconds}초)."
+    ),
+    "limit_rounded": " (입력한 {requested}에서 호가 단위 {tick}에 맞춰 올림)",
+    "limit_fills_now": "지금 매수 호가에 바로 체결되는 수량: {fillable} {currency}\n",
+    "preview_protected": (
+        "<b>보호 매도 미리보기 — {market}</b>\n"
+        "수량: <b>{volume} {currency}</b> (주문 가능 {available}의 {share}%)\n"
+        "매수 1호가: {best_bid} {quote}\n"
+        "하한가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). "
+        "이보다 낮게는 팔지 않습니다.\n"
+        "지금 체결 가능: {fillable} {currency}, 약 {gross} {quote}, "
+        "수수료({fee_rate}%) {fee} {quote}, 실수령 <b>{net} {quote}</b>\n"
+        "{rest_line}"
+        "하한가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 "
+        "다시 팔 수 있게 해 드립니다.\n"
+        "{expires}까지 확인하세요 ({seconds}초)."
+    ),
+    "protected_rest": "⚠️ 호가가 얇아 미체결 예상 수량: 약 {rest} {currency}\n",
+    "protected_rest_notice": (
+        "미체결 수량: {rest} {currency} (하한가 {price} {quote} 이상의 매수 호가가 부족했습니다)."
+    ),
+    "btn_sell_rest": "남은 {rest} {currency} 매도",
+    "open_title": "<b>업비트 미체결 주문</b> ({page}페이지)",
+    "open_none": "업비트에 체결 대기 중인 주문이 없습니다.",
+    "open_row": (
+        "{number}{market} · {side} {kind} · {price} {quote}\n"
+        "  {executed} / {volume} {currency} 체결 ({progress}%) · {created}부터"
+    ),
+    "open_side_ask": "매도",
+    "open_side_bid": "매수",
+    "ordtype_limit": "지정가",
+    "ordtype_market": "시장가",
+    "ordtype_price": "시장가",
+    "ordtype_best": "최유리",
+    "open_hint": "버튼을 누르면 취소 전에 한 번 더 묻습니다.",
+    "btn_open_cancel": "✖ #{number} {market}",
+    "btn_prev": "◀ 이전",
+    "btn_next": "다음 ▶",
+    "open_confirm": "<b>이 주문을 취소할까요?</b>\n{row}\nUUID: <code>{uuid}</code>",
+    "btn_cancel_confirm": "✅ 주문 취소",
+    "btn_cancel_keep": "유지",
+    "open_cancelled_none": "<b>주문 취소 완료</b> — 체결된 수량은 없습니다.\n{row}",
+    "open_cancelled_some": (
+        "<b>주문 취소 완료</b>\n{row}\n이미 체결된 수량은 그대로이며, 체결 내역은 따로 "
+        "알려 드립니다."
+    ),
+    "open_cancel_accepted": (
+        "<b>취소 접수</b>\n{row}\n이미 체결된 수량이 있으면 체결 내역을 따로 알려 드립니다."
+    ),
+    "open_not_open": "이미 체결 완료되었거나 취소된 주문입니다.",
+    "open_kept": "주문을 유지합니다.",
+    "placing_cancel": "취소하는 중…",
+    "open_failed": "<b>취소하지 못했습니다.</b> {reason}",
+    "open_unavailable": "지금은 업비트에서 미체결 주문을 불러올 수 없습니다. {reason}",
+    "cmd_open": "미체결 주문 보기·취소",
     "balance_title": "<b>업비트 보유 자산</b>",
     "balance_cash": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked}",
     "balance_row": (
