@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
+from bot.services.limit_sells import LimitQuote
 from bot.services.open_orders import (
     PER_PAGE,
     CancelResult,
@@ -12,6 +13,8 @@ from bot.services.open_orders import (
     OpenOrder,
     OpenOrdersPage,
 )
+from bot.services.sell import SellPreview
+from bot.services.sell_tails import SellKind
 from bot.telegram import numbers as n
 from bot.telegram.i18n import Markup, t
 from bot.upbit.models import Order
@@ -94,3 +97,61 @@ def cancel_outcome(lang: str, result: CancelResult, reason: str, tz: tzinfo) -> 
     if order.executed_volume > 0:
         return t(lang, "open_cancelled_some", row=row)
     return t(lang, "open_cancelled_none", row=row)
+
+
+def limit_preview(lang: str, p: SellPreview, q: LimitQuote, now: datetime, tz: tzinfo) -> str:
+    """The preview of a limit or protected sell (`bot.services.limit_sells`)."""
+    quote = p.quote_currency
+    tick = q.tick_size
+    seconds = max(0, round((p.expires_at - now).total_seconds()))
+    fee = p.est_fee
+    common = {
+        "market": p.market,
+        "volume": n.asset_amount(p.volume),
+        "currency": p.currency,
+        "share": n.percent(p.share_percent),
+        "available": n.asset_amount(p.available),
+        "price": n.tick_price(q.price, tick),
+        "tick": n.tick_price(tick, tick),
+        "best_bid": n.tick_price(p.best_bid, tick),
+        "gross": n.quote_amount(p.est_gross, quote),
+        "fee_rate": n.percent(p.fee_rate * 100, 4),
+        "fee": n.quote_amount(fee, quote),
+        "net": n.quote_amount(p.est_net, quote),
+        "quote": quote,
+        "expires": n.clock(p.expires_at, tz),
+        "seconds": seconds,
+    }
+    if q.kind is SellKind.LIMIT:
+        rounded = ""
+        if q.rounded and q.requested_price is not None:
+            rounded = t(
+                lang,
+                "limit_rounded",
+                requested=n.price(q.requested_price, quote),
+                tick=common["tick"],
+            )
+        now_line = ""
+        if q.fillable_volume > 0:
+            now_line = t(
+                lang,
+                "limit_fills_now",
+                fillable=n.asset_amount(q.fillable_volume),
+                currency=p.currency,
+            )
+        return t(
+            lang, "preview_limit", rounded=Markup(rounded), now_line=Markup(now_line), **common
+        )
+    rest_line = ""
+    if q.unsold_volume > 0:
+        rest_line = t(
+            lang, "protected_rest", rest=n.asset_amount(q.unsold_volume), currency=p.currency
+        )
+    return t(
+        lang,
+        "preview_protected",
+        slip=n.percent(q.slip_percent or Decimal(0), 2),
+        fillable=n.asset_amount(q.fillable_volume),
+        rest_line=Markup(rest_line),
+        **common,
+    )
