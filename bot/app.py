@@ -30,11 +30,13 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
 from bot.db.user_settings import SqlUserSettings
 from bot.paper import PaperExchange
+from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
@@ -42,11 +44,12 @@ from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
 from bot.services.sell import SellService, utc_now
 from bot.services.settings import SettingsService
-from bot.telegram import access
+from bot.telegram import access, alert_views
 from bot.telegram import open_keyboards as open_kb
+from bot.telegram.alert_views import TelegramAlertNotifier
 from bot.telegram.context import Services, install
 from bot.telegram.delivery import TelegramNotifier, answer_quietly
-from bot.telegram.handlers import balance, common, history, open_orders, sell, settings
+from bot.telegram.handlers import alerts, balance, common, history, open_orders, sell, settings
 from bot.telegram.handlers.common import user_lang
 from bot.telegram.i18n import CATALOGUES, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
@@ -63,6 +66,8 @@ COMMANDS = (
     "order",
     "status",
     "export",
+    "alert",
+    "alerts",
     "settings",
     "open",
     "help",
@@ -77,6 +82,8 @@ class Runtime:
     closers: list[Any] = field(default_factory=list)
     watcher_task: asyncio.Task[None] | None = None
     watcher: FillWatcher | None = None
+    alert_task: asyncio.Task[None] | None = None
+    alert_watcher: AlertWatcher | None = None
 
 
 def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSource | None]:
@@ -132,6 +139,16 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
             on_order_placed=lambda _order: watcher.wake(),
         )
+        settings_service = SettingsService(SqlUserSettings(sessions))
+        alert_repo = SqlAlertRepository(sessions)
+        alert_service = AlertService(exchange, alert_repo)
+        alert_watcher = AlertWatcher(
+            exchange,
+            alert_repo,
+            TelegramAlertNotifier(app.bot, settings_service, paper=settings.paper_trading),
+            alert_service,
+            interval=settings.alert_interval_seconds,
+        )
         access_key = (
             settings.upbit_access_key.get_secret_value()
             if settings.upbit_access_key and not settings.paper_trading
@@ -146,7 +163,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                     exchange, repo, watcher, access_key=access_key, tz=settings.tz
                 ),
                 watcher=watcher,
-                settings=SettingsService(SqlUserSettings(sessions)),
+                settings=settings_service,
+                alerts=alert_service,
                 open_orders=OpenOrdersService(exchange, repo, on_change=watcher.wake),
                 allowed_user_ids=settings.allowed_user_ids,
                 paper=settings.paper_trading,
@@ -156,6 +174,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         )
         runtime.watcher = watcher
         runtime.watcher_task = asyncio.create_task(watcher.run(), name="fill-watcher")
+        runtime.alert_watcher = alert_watcher
+        runtime.alert_task = asyncio.create_task(alert_watcher.run(), name="alert-watcher")
         if settings.heartbeat_file and app.job_queue is not None:
             # Touch once now: the job queue's first run would come a whole interval late.
             await _heartbeat(settings.heartbeat_file)
@@ -174,9 +194,14 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         if runtime.watcher is not None:
             runtime.watcher.stop()
+        if runtime.alert_watcher is not None:
+            runtime.alert_watcher.stop()
         if runtime.watcher_task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(runtime.watcher_task, 5)
+        if runtime.alert_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(runtime.alert_task, 5)
         for resource in runtime.closers:
             close = getattr(resource, "aclose", None) or getattr(resource, "dispose", None)
             if close is not None:
@@ -217,6 +242,8 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("export", history.export_command, filters=only_new))
     app.add_handler(CommandHandler("status", history.status_command, filters=only_new))
     app.add_handler(CommandHandler("settings", settings.settings_command, filters=only_new))
+    app.add_handler(CommandHandler("alert", alerts.alert_command, filters=only_new))
+    app.add_handler(CommandHandler("alerts", alerts.alerts_command, filters=only_new))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
@@ -228,6 +255,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(open_orders.ask_button, pattern=open_kb.ASK_PATTERN))
     app.add_handler(CallbackQueryHandler(open_orders.yes_button, pattern=open_kb.YES_PATTERN))
     app.add_handler(CallbackQueryHandler(open_orders.keep_button, pattern=open_kb.KEEP_PATTERN))
+    app.add_handler(CallbackQueryHandler(alerts.delete_button, pattern=alert_views.DELETE_PATTERN))
     app.add_handler(CallbackQueryHandler(_forged_button))
     app.add_handler(MessageHandler(filters.COMMAND & only_new, common.unknown_command))
     app.add_error_handler(common.error_handler)

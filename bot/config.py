@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     # Not in SPEC's table: operational extras with safe defaults.
     heartbeat_file: str = "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108 - empty turns it off
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
+    # One batched GET /v1/ticker for every watched market per interval.
+    alert_interval_seconds: float = Field(default=2.0, ge=0.1, le=3600, allow_inf_nan=False)
 
     # --- validators -------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ def test_env_var_names_match_spec() -> None:
         "TOTP_ABOVE_KRW",
         "HEARTBEAT_FILE",
         "POLL_INTERVAL_SECONDS",
+        "ALERT_INTERVAL_SECONDS",
     }
 
 
@@ -408,6 +409,7 @@ BAD_CONFIGS = [
     pytest.param(
         without(TOTP_ABOVE_KRW="100000"), "TOTP_ABOVE_KRW: needs TOTP_SECRET", id="above-alone"
     ),
+    pytest.param(without(ALERT_INTERVAL_SECONDS="0"), "ALERT_INTERVAL_SECONDS", id="alert-0"),
 ]
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 
 from telegram.ext import Application, ContextTypes
 
+from bot.services.alerts import AlertService
 from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
@@ -27,6 +28,7 @@ class Services:
     watcher: FillWatcher
     settings: SettingsService
     open_orders: OpenOrdersService
+    alerts: AlertService
     allowed_user_ids: frozenset[int]
     paper: bool
     clock: Clock

@@ -363,7 +363,7 @@ EN: dict[str, str] = {
     "alert_set": "🔔 Alert set: {market} {condition}. Now {price}.",
     "alert_above": "≥ {price}",
     "alert_below": "≤ {price}",
-    "alert_percent": "{sign}{percent}% vs average buy price {basis} ({direction} {price})",
+    "alert_percent": "{change}% vs average buy price {basis}: {target}",
     "alerts_title": "<b>Your alerts</b> ({count}/{max})",
     "alerts_none": (
         "You have no alerts. Set one with <code>/alert BTC &gt;= 110,000,000</code> or "
@@ -723,7 +723,7 @@ KO: dict[str, str] = {
     "alert_set": "🔔 알림 설정: {market} {condition}. 현재가 {price}.",
     "alert_above": "{price} 이상",
     "alert_below": "{price} 이하",
-    "alert_percent": "매수평균가 {basis} 대비 {sign}{percent}%({price} {direction})",
+    "alert_percent": "매수평균가 {basis} 대비 {change}%: {target}",
     "alerts_title": "<b>가격 알림</b>({count}/{max})",
     "alerts_none": (
         "설정된 알림이 없습니다. <code>/alert BTC &gt;= 110,000,000</code>이나 "
