@@ -52,7 +52,7 @@ from bot.telegram.delivery import TelegramNotifier, answer_quietly
 from bot.telegram.handlers import alerts, balance, common, history, open_orders, sell, settings
 from bot.telegram.handlers.common import user_lang
 from bot.telegram.i18n import CATALOGUES, t
-from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN
+from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN, REST_PATTERN
 from bot.upbit.client import UpbitClient
 from bot.upbit.ws import MyOrderStream
 
@@ -247,6 +247,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
+    app.add_handler(CallbackQueryHandler(sell.sell_rest_button, pattern=REST_PATTERN))
     app.add_handler(
         CallbackQueryHandler(settings.settings_button, pattern=settings.SETTINGS_PATTERN)
     )

@@ -44,7 +44,9 @@ from bot.services.amounts import (
     walk_bids,
 )
 from bot.services.errors import ExchangeUnavailable, SellRefused
+from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.ports import Exchange, OrderRepository
+from bot.services.sell_tails import SellKind, split_tail
 from bot.upbit.errors import (
     AuthError,
     ExpiredKey,
@@ -94,6 +96,7 @@ class SellPreview:
     price_impact_percent: Decimal  # how far the average lands below the best bid
     expires_at: datetime
     paper: bool
+    limit: LimitQuote | None = None  # a limit or protected sell (`bot.services.limit_sells`)
 
 
 class ConfirmStatus(StrEnum):
@@ -191,10 +194,27 @@ class SellService:
         self, args: list[str], *, user_id: int, chat_id: int, lang: str
     ) -> SellPreview:
         """Check a ``/sell`` request against the account and the book; store it as PENDING."""
-        request = parse_sell_args(args)
+        words, tail = split_tail(args)
+        request = parse_sell_args(words)
         market, chance, book = await self._market_data(request)
-        volume, available = self._volume(request, chance, book)
-        preview = self._price(request, market, chance, book, volume, available)
+        limit: LimitQuote | None = None
+        if tail.kind is SellKind.MARKET:
+            volume, available = self._volume(request, chance, book)
+            preview = self._price(request, market, chance, book, volume, available)
+        else:
+            tick = await self._tick_size(market)
+            at = limit_price(tail, book.best_bid, tick) if tail.kind is SellKind.LIMIT else None
+            volume, available = self._volume(request, chance, book, net_price=at)
+            limit = quote_limit(
+                tail,
+                market=market,
+                volume=volume,
+                units=book.units,
+                best_bid=book.best_bid,
+                tick=tick,
+                chance=chance,
+            )
+            preview = self._price_limit(request, market, chance, book, limit, available)
         now = self._clock()
         pending = await self._repo.create_pending(
             NewPendingSell(
@@ -206,11 +226,58 @@ class SellService:
                 lang=lang,
                 created_at=now,
                 expires_at=now + self._confirm_timeout,
+                ord_type="market" if limit is None else "limit",
+                price=None if limit is None else limit.price,
+                time_in_force=None if limit is None else limit.time_in_force,
+                slip_percent=None if limit is None else limit.slip_percent,
             )
         )
         return SellPreview(
-            pending_id=pending.id, expires_at=pending.expires_at, paper=self.paper, **preview
+            pending_id=pending.id,
+            expires_at=pending.expires_at,
+            paper=self.paper,
+            limit=limit,
+            **preview,
         )
+
+    async def _tick_size(self, market: str) -> Decimal:
+        try:
+            return await self._exchange.tick_size(market)
+        except MarketNotFound as exc:
+            raise SellRefused("market_unknown", market=market) from exc
+        except UpbitError as exc:
+            raise exchange_unavailable(exc) from exc
+
+    @staticmethod
+    def _price_limit(
+        request: SellRequest,
+        market: str,
+        chance: OrderChance,
+        book: Orderbook,
+        limit: LimitQuote,
+        available: Decimal,
+    ) -> dict[str, Any]:
+        """The preview figures of a limit or protected sell (terms in ``limit``)."""
+        gross = limit.est_gross
+        sold = limit.volume if limit.kind is SellKind.LIMIT else limit.fillable_volume
+        avg = gross / sold if sold else limit.price
+        best_bid = book.best_bid if book.best_bid is not None else limit.price
+        fee = gross * chance.ask_fee
+        return {
+            "market": market,
+            "currency": request.currency,
+            "quote_currency": chance.market.bid.currency,
+            "volume": limit.volume,
+            "available": available,
+            "share_percent": limit.volume / available * HUNDRED,
+            "best_bid": best_bid,
+            "est_avg_price": avg,
+            "est_gross": gross,
+            "fee_rate": chance.ask_fee,
+            "est_fee": fee,
+            "est_net": gross - fee,
+            "price_impact_percent": (best_bid - avg) / best_bid * HUNDRED,
+        }
 
     async def _market_data(self, request: SellRequest) -> tuple[str, OrderChance, Orderbook]:
         guess = request.market or f"KRW-{request.currency}"
@@ -264,8 +331,14 @@ class SellService:
 
     @staticmethod
     def _volume(
-        request: SellRequest, chance: OrderChance, book: Orderbook
+        request: SellRequest,
+        chance: OrderChance,
+        book: Orderbook,
+        *,
+        net_price: Decimal | None = None,
     ) -> tuple[Decimal, Decimal]:
+        """The volume to sell and the available balance; a quote amount to receive is
+        reached at ``net_price`` when given (a limit sell), else by walking the bids."""
         rules = chance.market
         if rules.state != "active":
             raise SellRefused("market_inactive", market=rules.id)
@@ -283,7 +356,10 @@ class SellService:
                 raise SellRefused(
                     "quote_mismatch", quote=request.quote_currency, expected=rules.bid.currency
                 )
-            volume = volume_for_net(book.units, request.value, chance.ask_fee)
+            if net_price is not None:
+                volume = volume_for_net_at(net_price, request.value, chance.ask_fee)
+            else:
+                volume = volume_for_net(book.units, request.value, chance.ask_fee)
         if volume <= 0:
             raise SellRefused("volume_zero", currency=request.currency)
         if volume > available:
@@ -423,19 +499,20 @@ class SellService:
                 lang=pending.lang,
                 market=pending.market,
                 side="ask",
-                ord_type="market",
+                ord_type=pending.ord_type,
                 requested_volume=pending.volume,
                 paper=self.paper,
                 created_at=self._clock(),
+                price=pending.price,
+                time_in_force=pending.time_in_force,
+                slip_percent=pending.slip_percent,
                 # Realised profit is measured against the cost basis at this moment.
                 avg_buy_price=chance.ask_account.avg_buy_price,
             )
         )
         log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
         try:
-            order = await self._exchange.sell_market(
-                record.market, record.requested_volume, record.identifier
-            )
+            order = await self._send(record)
         except UpbitAPIError as exc:
             if exc.status is not None and exc.status >= 500:
                 return await self._resolve_unknown(record, exc)
@@ -473,6 +550,21 @@ class SellService:
             await self._repo.release_announcement(order.id, now)
             raise
         await self._repo.mark_announced(order.id, self._clock())
+
+    async def _send(self, record: OrderRecord) -> Order:
+        """The one POST of a confirmation: a limit sell at the preview's price (an IOC one for
+        a protected sell), else a market sell."""
+        if record.ord_type == "limit" and record.price is not None:
+            return await self._exchange.limit_sell(
+                record.market,
+                record.requested_volume,
+                record.price,
+                record.identifier,
+                time_in_force=record.time_in_force,
+            )
+        return await self._exchange.sell_market(
+            record.market, record.requested_volume, record.identifier
+        )
 
     def _placed(self, record: OrderRecord) -> ConfirmResult:
         log.info("order placed uuid=%s identifier=%s", record.uuid, record.identifier)

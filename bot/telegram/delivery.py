@@ -18,7 +18,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.domain import OrderRecord
 from bot.services.fills import NoticeUndeliverable
-from bot.telegram import render
+from bot.telegram import keyboards, render, render_orders
+from bot.telegram.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,23 @@ class TelegramNotifier:
 
     async def announce(self, order: OrderRecord) -> None:
         text = render.fill_notice(order.lang, order)
+        markup = None
+        rest = render_orders.protected_rest(order)
+        if rest is not None:
+            # A protected sell left some unsold: say so and offer a preview for the rest.
+            line, data, volume, currency = rest
+            text = f"{text}\n{t(order.lang, 'protected_rest_notice', **line)}"
+            if data is not None:
+                markup = keyboards.rest_keyboard(order.lang, data, volume, currency)
         try:
-            await send_html(self._bot, order.chat_id, text, lang=order.lang, paper=order.paper)
+            await send_html(
+                self._bot,
+                order.chat_id,
+                text,
+                lang=order.lang,
+                paper=order.paper,
+                reply_markup=markup,
+            )
         except Forbidden as exc:
             raise NoticeUndeliverable(type(exc).__name__) from exc
         except BadRequest as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -18,6 +19,9 @@ _QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(100|[1-9][0-9]?)")
 CONFIRM_PATTERN = r"^sc:"
 CANCEL_PATTERN = r"^sx:"
 QUICK_PATTERN = r"^qs:"
+# The unsold rest of a protected sell: market, volume, slip percent.
+_REST = re.compile(r"sr:([A-Z]{2,6}-[A-Z0-9]{1,15}):([0-9]{1,12}(?:\.[0-9]{1,8})?):([0-9.]{1,6})")
+REST_PATTERN = r"^sr:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +87,26 @@ def balance_keyboard(portfolio: Portfolio, percents: Sequence[int]) -> InlineKey
         and (row := quick_sell_row(h.market, h.currency, percents)) is not None
     ]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class SellRest:
+    market: str
+    volume: str
+    slip: str
+
+
+def rest_data(market: str, volume: Decimal, slip: Decimal) -> str | None:
+    """The button data for selling a protected sell's rest, or None when it would not fit."""
+    data = f"sr:{market}:{format(volume.normalize(), 'f')}:{format(slip.normalize(), 'f')}"
+    return data if _REST.fullmatch(data) and len(data.encode()) <= 64 else None
+
+
+def parse_rest(data: str | None) -> SellRest | None:
+    match = _REST.fullmatch(data or "")
+    return SellRest(match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def rest_keyboard(lang: str, data: str, label_volume: str, currency: str) -> InlineKeyboardMarkup:
+    label = t(lang, "btn_sell_rest", rest=label_volume, currency=currency)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])

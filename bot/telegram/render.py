@@ -13,6 +13,7 @@ from bot.services.history import StatusReport
 from bot.services.portfolio import Portfolio
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import numbers as n
+from bot.telegram import render_orders
 from bot.telegram.i18n import Markup, t
 
 DASH = "—"
@@ -36,8 +37,17 @@ def _format_value(key: str, value: Any, quote: str | None) -> str:
     return str(value)
 
 
+# Refusals of a market sell the book cannot take: they point to protected and limit sells.
+THIN_BOOK_CODES = frozenset({"book_too_thin"})
+
+
 def refusal(lang: str, error: ServiceError) -> str:
-    return message(lang, error.code, error.params)
+    text = message(lang, error.code, error.params)
+    if error.code in THIN_BOOK_CODES:
+        market = str(error.params.get("market", ""))
+        currency = market.partition("-")[2] or market
+        text = f"{text}\n{t(lang, 'thin_book_hint', currency=currency)}"
+    return text
 
 
 def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
@@ -51,6 +61,8 @@ def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
 
 
 def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
+    if p.limit is not None:
+        return render_orders.limit_preview(lang, p, p.limit, now, tz)
     q = p.quote_currency
     # Rounded, not truncated: a 60 s preview rendered a few ms later still says 60 s.
     seconds = max(0, round((p.expires_at - now).total_seconds()))

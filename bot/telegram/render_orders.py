@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from decimal import Decimal
 
+from bot.domain import OrderRecord, OrderState
 from bot.services.limit_sells import LimitQuote
 from bot.services.open_orders import (
     PER_PAGE,
@@ -17,6 +18,7 @@ from bot.services.sell import SellPreview
 from bot.services.sell_tails import SellKind
 from bot.telegram import numbers as n
 from bot.telegram.i18n import Markup, t
+from bot.telegram.keyboards import rest_data
 from bot.upbit.models import Order
 
 DASH = "—"
@@ -155,3 +157,22 @@ def limit_preview(lang: str, p: SellPreview, q: LimitQuote, now: datetime, tz: t
         rest_line=Markup(rest_line),
         **common,
     )
+
+
+def protected_rest(order: OrderRecord) -> tuple[dict[str, str], str | None, str, str] | None:
+    """For a final protected sell that left some unsold: the notice line's values, the
+    "sell the rest" button data (None if it cannot be carried), the rest and the currency."""
+    if order.slip_percent is None or not order.state.is_final or order.state is OrderState.FAILED:
+        return None
+    rest = order.requested_volume - order.executed_volume
+    if rest <= 0:
+        return None
+    quote, _, currency = order.market.partition("-")
+    volume = n.asset_amount(rest)
+    line = {
+        "rest": volume,
+        "currency": currency,
+        "price": n.price(order.price, quote) if order.price is not None else DASH,
+        "quote": quote,
+    }
+    return line, rest_data(order.market, rest, order.slip_percent), volume, currency

@@ -17,7 +17,13 @@ from bot.telegram.context import Services, services
 from bot.telegram.delivery import answer_quietly, edit_html, send_html
 from bot.telegram.handlers.common import reply, user_lang
 from bot.telegram.i18n import t
-from bot.telegram.keyboards import CONFIRM_PATTERN, parse_pending, parse_quick, preview_keyboard
+from bot.telegram.keyboards import (
+    CONFIRM_PATTERN,
+    parse_pending,
+    parse_quick,
+    parse_rest,
+    preview_keyboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,18 @@ async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if quick is None:
         return
     await _open_preview(update, context, [quick.market, f"{quick.percent}%"])
+
+
+async def sell_rest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The rest of a protected sell: a new protected-sell preview for it (same slip)."""
+    query = update.callback_query
+    if query is None:
+        return
+    await answer_quietly(query)
+    rest = parse_rest(query.data)
+    if rest is None:
+        return
+    await _open_preview(update, context, [rest.market, rest.volume, "slip", f"{rest.slip}%"])
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
