@@ -4,6 +4,7 @@ Thin: the rules live in `bot.services.open_orders`."""
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -27,6 +28,8 @@ from bot.upbit.errors import UpbitError
 
 log = logging.getLogger(__name__)
 
+_PAGE = re.compile(r"[1-9][0-9]{0,3}", re.ASCII)
+
 
 async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
@@ -34,8 +37,12 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     if chat is None:
         return
+    args = context.args or []
+    if len(args) > 1 or (args and not _PAGE.fullmatch(args[0])):
+        await reply(update, context, t(lang, "open_usage"))
+        return
     try:
-        page = await svc.open_orders.page(1)
+        page = await svc.open_orders.page(int(args[0]) if args else 1)
     except UpbitError as exc:
         reason = render.message(lang, error_code(exc), None)
         await reply(update, context, t(lang, "open_unavailable", reason=Markup(reason)))
