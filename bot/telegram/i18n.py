@@ -407,7 +407,7 @@ KO: dict[str, str] = {
         "/sell BTC 50% — BTC 절반 매도 (<code>12.5%</code>, <code>all</code>, "
         "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code> 도 가능)\n"
         "/sell BTC 50% @ 101,000,000 — 원하는 가격에 지정가 매도\n"
-        "/sell BTC 전량 슬리피지 1% — 보호 매도: 매수 1호가 −1% 아래로는 팔지 않음\n"
+        "/sell BTC all 슬리피지 1% — 보호 매도: 매수 1호가 −1% 아래로는 팔지 않음\n"
         "/open — 업비트 미체결 주문 보기·취소\n"
         "/cancel — 대기 중인 미리보기 취소\n"
         "/orders 5 — 최근 주문\n"
@@ -553,8 +553,8 @@ KO: dict[str, str] = {
     ),
     "no_limit_sell": "{market} 마켓은 지정가 매도를 받지 않습니다.",
     "thin_book_hint": (
-        "보호 매도는 하한가 위의 호가만큼만 팝니다: <code>/sell {currency} 전량 슬리피지 1%</code>. "
-        "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} 전량 @ 가격</code>."
+        "보호 매도는 하한가 위의 호가만큼만 팝니다: <code>/sell {currency} all 슬리피지 1%</code>. "
+        "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} all @ 가격</code>."
     ),
     "preview_limit": (
         "<b>지정가 매도 미리보기 — {market}</b>\n"

@@ -213,3 +213,17 @@ async def test_paper_limit_and_protected_sells(
         assert "Left unsold: 200 XRP" in text_of(notice)
     assert upbit_standin.requests_to("POST", ORDERS) == []  # paper never posts
     assert USER
+
+
+async def test_korean_limit_and_protected_previews(
+    bot_factory: BotFactory, upbit_standin: UpbitStandIn
+) -> None:
+    bot = await bot_factory()
+    limit = await bot.command("/sell XRP 50% @ 812.34", language_code="ko")
+    text = text_of(limit)
+    assert "지정가 매도 미리보기 — KRW-XRP" in text
+    assert "지정가: <b>812.4 KRW</b> (입력한 812.34에서 호가 단위 0.1에 맞춰 올림)" in text
+    protected = await bot.command("/sell XRP all 슬리피지 1%", language_code="ko")
+    assert "보호 매도 미리보기 — KRW-XRP" in text_of(protected)
+    assert "하한가: <b>792.0 KRW</b>" in text_of(protected)
+    assert upbit_standin.requests_to("POST", ORDERS) == []
