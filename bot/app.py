@@ -29,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.charts.runner import SubprocessChartRenderer
 from bot.config import Settings
 from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_engine, create_sessionmaker
@@ -42,6 +43,7 @@ from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
+from bot.services.profit import ProfitService
 from bot.services.sell import SellService, utc_now
 from bot.services.settings import SettingsService
 from bot.telegram import access, alert_views
@@ -49,7 +51,16 @@ from bot.telegram import open_keyboards as open_kb
 from bot.telegram.alert_views import TelegramAlertNotifier
 from bot.telegram.context import Services, install
 from bot.telegram.delivery import TelegramNotifier, answer_quietly
-from bot.telegram.handlers import alerts, balance, common, history, open_orders, sell, settings
+from bot.telegram.handlers import (
+    alerts,
+    balance,
+    common,
+    history,
+    open_orders,
+    profit,
+    sell,
+    settings,
+)
 from bot.telegram.handlers.common import user_lang
 from bot.telegram.i18n import CATALOGUES, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN, REST_PATTERN
@@ -68,6 +79,7 @@ COMMANDS = (
     "export",
     "alert",
     "alerts",
+    "pnl",
     "settings",
     "open",
     "help",
@@ -165,6 +177,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 watcher=watcher,
                 settings=settings_service,
                 alerts=alert_service,
+                profit=ProfitService(
+                    repo,
+                    settings.tz,
+                    paper=settings.paper_trading,
+                    renderer=SubprocessChartRenderer(),
+                ),
                 open_orders=OpenOrdersService(exchange, repo, on_change=watcher.wake),
                 allowed_user_ids=settings.allowed_user_ids,
                 paper=settings.paper_trading,
@@ -244,6 +262,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("settings", settings.settings_command, filters=only_new))
     app.add_handler(CommandHandler("alert", alerts.alert_command, filters=only_new))
     app.add_handler(CommandHandler("alerts", alerts.alerts_command, filters=only_new))
+    app.add_handler(CommandHandler("pnl", profit.pnl_command, filters=only_new))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))

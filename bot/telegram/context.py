@@ -12,6 +12,7 @@ from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
+from bot.services.profit import ProfitService
 from bot.services.sell import Clock, SellService
 from bot.services.settings import SettingsService
 
@@ -29,6 +30,7 @@ class Services:
     settings: SettingsService
     open_orders: OpenOrdersService
     alerts: AlertService
+    profit: ProfitService
     allowed_user_ids: frozenset[int]
     paper: bool
     clock: Clock

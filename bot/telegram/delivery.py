@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -80,6 +80,22 @@ async def send_html(
     if sent is None:  # pragma: no cover - split_message always yields a chunk
         raise RuntimeError("nothing to send")
     return sent
+
+
+async def send_png(
+    bot: Bot, chat_id: int, png: bytes, *, caption: str, lang: str, paper: bool
+) -> Message:
+    """Send a PNG image (``sendPhoto``, multipart) with an HTML caption."""
+
+    async def call() -> Message:
+        return await bot.send_photo(
+            chat_id,
+            InputFile(png, filename="chart.png"),
+            caption=render.with_paper_tag(caption, lang, paper),
+            parse_mode=ParseMode.HTML,
+        )
+
+    return await with_retries(call)
 
 
 async def edit_html(

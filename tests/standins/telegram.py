@@ -47,6 +47,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -1411,6 +1412,44 @@ class TelegramStandin:
                 extra["caption"] = caption
             return self._new_bot_message(chat, params, extra)
 
+    def _m_sendphoto(self, params: dict[str, Any], call: Call) -> Any:
+        """Like Telegram: an uploaded photo of at most 10 MB that decodes as an image (PNG or
+        JPEG here), width + height at most 10000, ratio at most 20
+        (https://core.telegram.org/bots/api#sendphoto); answered with ``photo`` sizes."""
+        with self._cond:
+            chat = self._target_chat(params)
+            caption = self._render_text(params, "caption", required=False)
+            photo = params.get("photo")
+            uploaded = call.files.get("photo")
+            if isinstance(photo, str) and photo.startswith("attach://"):
+                uploaded = call.files.get(photo.removeprefix("attach://"))
+            if uploaded is None:
+                raise _ApiError(400, "Bad Request: there is no photo in the request")
+            if len(uploaded.data) > 10 * 1024 * 1024:
+                raise _ApiError(400, "Bad Request: file is too big")
+            size = image_size(uploaded.data)
+            if size is None:
+                raise _ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+            width, height = size
+            if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+                raise _ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+            file_id = f"photo{next(self._file_ids)}"
+            self.files[file_id] = uploaded
+            extra: dict[str, Any] = {
+                "photo": [
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": f"u{file_id}",
+                        "width": width,
+                        "height": height,
+                        "file_size": len(uploaded.data),
+                    }
+                ]
+            }
+            if caption is not None:
+                extra["caption"] = caption
+            return self._new_bot_message(chat, params, extra)
+
     def _m_getfile(self, params: dict[str, Any], call: Call) -> Any:
         file_id = str(params.get("file_id", ""))
         with self._cond:
@@ -1536,6 +1575,31 @@ _BAD_GATEWAY_HTML = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a well-formed PNG (signature, IHDR with its CRC, IEND) or a JPEG
+    (SOI and a start-of-frame marker); None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if len(data) < 33 or data[12:16] != b"IHDR" or not data.endswith(b"IEND\xaeB`\x82"):
+            return None
+        if zlib.crc32(data[12:29]) != int.from_bytes(data[29:33], "big"):
+            return None
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        return (width, height) if width and height else None
+    if data.startswith(b"\xff\xd8"):
+        index = 2
+        while index + 9 < len(data):
+            if data[index] != 0xFF:
+                return None
+            marker = data[index + 1]
+            length = int.from_bytes(data[index + 2 : index + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2):
+                height = int.from_bytes(data[index + 5 : index + 7], "big")
+                width = int.from_bytes(data[index + 7 : index + 9], "big")
+                return (width, height) if width and height else None
+            index += 2 + length
+    return None
 
 
 def _copy(message: Mapping[str, Any]) -> dict[str, Any]:
