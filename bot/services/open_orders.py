@@ -25,7 +25,7 @@ from enum import StrEnum
 from bot.domain import NewOrder, OrderFill, OrderRecord, OrderState
 from bot.services.ports import Exchange, OrderRepository
 from bot.services.sell import Clock, error_code, order_fill, utc_now
-from bot.upbit.errors import OrderNotFound, UpbitError
+from bot.upbit.errors import OrderNotFound, ServerError, UpbitError, UpbitTransportError
 from bot.upbit.models import Order
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,22 @@ class OpenOrdersService:
             # Closed meanwhile (filled, or cancelled by another press): the watcher reports.
             self._wake()
             return CancelResult(CancelStatus.NOT_OPEN, order=before, tick_size=tick)
+        except (UpbitTransportError, ServerError) as exc:
+            # The DELETE may have reached Upbit: say what Upbit shows now, never "not
+            # cancelled" for an order that was.
+            log.warning("cancel outcome unknown uuid=%s: %s", uuid, type(exc).__name__)
+            self._wake()
+            try:
+                now = await self._exchange.get_order(uuid=uuid)
+            except UpbitError:
+                return CancelResult(
+                    CancelStatus.FAILED, order=before, tick_size=tick, reason="err_exchange"
+                )
+            if now.state in ("wait", "watch"):
+                return CancelResult(
+                    CancelStatus.FAILED, order=now, tick_size=tick, reason=error_code(exc)
+                )
+            return CancelResult(CancelStatus.CANCELLED, order=now, tick_size=tick)
         except UpbitError as exc:
             log.warning("cancel refused uuid=%s name=%s", uuid, exc.name)
             return CancelResult(

@@ -91,7 +91,7 @@ def cancel_outcome(lang: str, result: CancelResult, reason: str, tz: tzinfo) -> 
     if result.status is CancelStatus.FAILED:
         return t(lang, "open_failed", reason=Markup(reason))
     order = result.order
-    if result.status is CancelStatus.NOT_OPEN or order is None:
+    if result.status is CancelStatus.NOT_OPEN or order is None or order.state == "done":
         return t(lang, "open_not_open")
     row = Markup(order_row(lang, order, result.tick_size, tz))
     if order.state in ("wait", "watch"):

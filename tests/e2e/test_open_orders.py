@@ -155,3 +155,27 @@ async def test_open_with_nothing_open_and_korean(
     second = await bot.command("/open 2")
     assert "page 2" in text_of(second)
     assert [b["callback_data"] for b in buttons(second)] == ["op:1"]
+
+
+async def test_cancel_answer_lost_says_what_upbit_shows(
+    bot_factory: BotFactory, upbit_standin: UpbitStandIn
+) -> None:
+    first, second = await place_outside(upbit_standin, 2)
+    bot = await bot_factory()
+    listing = await bot.command("/open")
+
+    async def confirm_cancel(uuid: str) -> str:
+        mark = await bot.press(listing.result["message_id"], f"oc:{uuid}")
+        question = await bot.message_after(mark, contains="Cancel this order?")
+        mark = await bot.press(question.result["message_id"], f"oy:{uuid}")
+        return text_of(await bot.edit_after(mark, question.result["message_id"]))
+
+    # Upbit cancelled it but the answer was lost: the bot looks and says it is cancelled.
+    upbit_standin.fail_next("DELETE", "/v1/order", "drop_after_create")
+    assert "Order cancelled" in await confirm_cancel(first)
+    assert upbit_standin.order(first).state == "cancel"  # type: ignore[union-attr]
+
+    # Upbit failed before cancelling: the bot looks and says it was not cancelled.
+    upbit_standin.fail_next("DELETE", "/v1/order", "500")
+    assert "Not cancelled" in await confirm_cancel(second)
+    assert upbit_standin.order(second).state == "wait"  # type: ignore[union-attr]
