@@ -210,6 +210,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         log.info("bot started (%s mode)", "paper" if settings.paper_trading else "live")
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        stranger_lane = app.bot_data.get(access.LANE_KEY)
+        if stranger_lane is not None:
+            await stranger_lane.aclose()
         if runtime.watcher is not None:
             runtime.watcher.stop()
         if runtime.alert_watcher is not None:

@@ -241,6 +241,7 @@ class _Chat:
     next_message_id: int = 1
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     blocked: bool = False
+    left: bool = False  # the bot left (leaveChat): sends get 403, like Telegram's
 
 
 class _DropConnection(Exception):
@@ -751,6 +752,65 @@ class TelegramStandin:
             self._open_queries[query_id] = query
             return self.inject_update({"callback_query": query})
 
+    def add_bot_to_chat(
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        chat_type: str = "group",
+        status: str = "member",
+        first_name: str = "Alice",
+    ) -> dict[str, Any]:
+        """A user adds the bot to a group, supergroup or channel: inject the ``my_chat_member``
+        update Telegram sends (old status ``left``, new ``status``); the bot is a member again."""
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        with self._cond:
+            chat = self._chat(chat_id, chat_type=chat_type, user=user)
+            chat.left = False
+            new_member: dict[str, Any] = {"user": self.bot_user, "status": status}
+            if status == "administrator":
+                new_member.update(
+                    can_be_edited=False,
+                    is_anonymous=False,
+                    can_manage_chat=True,
+                    can_delete_messages=False,
+                    can_manage_video_chats=False,
+                    can_restrict_members=False,
+                    can_promote_members=False,
+                    can_change_info=False,
+                    can_invite_users=False,
+                    can_post_stories=False,
+                    can_edit_stories=False,
+                    can_delete_stories=False,
+                )
+            member = {
+                "chat": dict(chat.info),
+                "from": user,
+                "date": int(time.time()),
+                "old_chat_member": {"user": self.bot_user, "status": "left"},
+                "new_chat_member": new_member,
+            }
+            return self.inject_update({"my_chat_member": member})
+
+    def post_in_channel(self, chat_id: int, text: str) -> dict[str, Any]:
+        """Inject a ``channel_post`` (no ``from``: channels post as the chat itself)."""
+        with self._cond:
+            chat = self._chat(chat_id, chat_type="channel")
+            post = {
+                "message_id": self._next_message_id(chat),
+                "date": int(time.time()),
+                "chat": dict(chat.info),
+                "sender_chat": dict(chat.info),
+                "text": text,
+            }
+            return self.inject_update({"channel_post": post})
+
+    @property
+    def left_chats(self) -> list[int]:
+        """Chats the bot has left with ``leaveChat`` (and not been added back to)."""
+        with self._cond:
+            return [chat.id for chat in self._chats.values() if chat.left]
+
     def inject_update(self, update: Mapping[str, Any]) -> dict[str, Any]:
         """Queue a raw Update (``update_id`` added if missing) for getUpdates; returns it."""
         with self._cond:
@@ -1072,6 +1132,8 @@ class TelegramStandin:
             chat = self._chat(chat_id)
         if chat.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat.left:
+            raise _ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
         return chat
 
     def _stored_target(self, params: Mapping[str, Any], what: str) -> StoredMessage:
@@ -1526,6 +1588,16 @@ class TelegramStandin:
                 raise _ApiError(400, _QUERY_TOO_OLD)
             self._open_queries.pop(query_id)
             self.answered_queries[query_id] = dict(params)
+        return True
+
+    def _m_leavechat(self, params: dict[str, Any], call: Call) -> Any:
+        with self._cond:
+            chat = self._target_chat(params)
+            if chat.type == "private":
+                raise _ApiError(
+                    400, "Bad Request: chat member status can't be changed in private chats"
+                )
+            chat.left = True
         return True
 
     def _m_sendchataction(self, params: dict[str, Any], call: Call) -> Any:
