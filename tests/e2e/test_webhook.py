@@ -28,7 +28,7 @@ from tests.standins.telegram import Call, TelegramStandin
 from tests.standins.upbit import UpbitStandIn
 
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 20.0
+START_TIMEOUT = 60.0  # an event wait: generous, CI runs 2 cores for many jobs
 STOP_TIMEOUT = 8.0
 HEARTBEAT_TIMEOUT = 25.0
 HELP_MARKER = "Upbit sell bot"
