@@ -553,7 +553,7 @@ KO: dict[str, str] = {
     ),
     "no_limit_sell": "{market} 마켓은 지정가 매도를 받지 않습니다.",
     "thin_book_hint": (
-        "보호 매도는 하한가 위의 호가만큼만 팝니다: <code>/sell {currency} all 슬리피지 1%</code>. "
+        "보호 매도는 최저 매도가 이상의 호가만큼만 팝니다: <code>/sell {currency} all 슬리피지 1%</code>. "
         "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} all @ 가격</code>."
     ),
     "preview_limit": (
@@ -574,18 +574,18 @@ KO: dict[str, str] = {
         "<b>보호 매도 미리보기 — {market}</b>\n"
         "수량: <b>{volume} {currency}</b> (주문 가능 {available}의 {share}%)\n"
         "매수 1호가: {best_bid} {quote}\n"
-        "하한가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). "
+        "최저 매도가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). "
         "이보다 낮게는 팔지 않습니다.\n"
         "지금 체결 가능: {fillable} {currency}, 약 {gross} {quote}, "
         "수수료({fee_rate}%) {fee} {quote}, 실수령 <b>{net} {quote}</b>\n"
         "{rest_line}"
-        "하한가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 "
+        "최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 "
         "다시 팔 수 있게 해 드립니다.\n"
         "{expires}까지 확인하세요 ({seconds}초)."
     ),
     "protected_rest": "⚠️ 호가가 얇아 미체결 예상 수량: 약 {rest} {currency}\n",
     "protected_rest_notice": (
-        "미체결 수량: {rest} {currency} (하한가 {price} {quote} 이상의 매수 호가가 부족했습니다)."
+        "미체결 수량: {rest} {currency} (최저 매도가 {price} {quote} 이상의 매수 호가가 부족했습니다)."
     ),
     "btn_sell_rest": "남은 {rest} {currency} 매도",
     "open_title": "<b>업비트 미체결 주문</b> ({page}페이지)",

@@ -225,5 +225,5 @@ async def test_korean_limit_and_protected_previews(
     assert "지정가: <b>812.4 KRW</b> (입력한 812.34에서 호가 단위 0.1에 맞춰 올림)" in text
     protected = await bot.command("/sell XRP all 슬리피지 1%", language_code="ko")
     assert "보호 매도 미리보기 — KRW-XRP" in text_of(protected)
-    assert "하한가: <b>792.0 KRW</b>" in text_of(protected)
+    assert "최저 매도가: <b>792.0 KRW</b>" in text_of(protected)
     assert upbit_standin.requests_to("POST", ORDERS) == []
