@@ -166,6 +166,9 @@ class PaperExchange:
     def is_paper(self) -> bool:
         return True
 
+    def rate_blocks(self) -> dict[str, float]:
+        return self._quotes.rate_blocks()
+
     def events(self) -> PaperEvents:
         return self._events
 

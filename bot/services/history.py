@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -63,6 +64,8 @@ class StatusReport:
     watching: int
     ws_enabled: bool
     ws_connected: bool
+    # Upbit's 418 blocks in force: (request group, whole seconds left), by group.
+    blocks: tuple[tuple[str, int], ...] = ()
 
 
 # A text cell starting with one of these is run as a formula by Excel, LibreOffice, Sheets.
@@ -167,4 +170,8 @@ class HistoryService:
             watching=len(await self._repo.list_not_final()),
             ws_enabled=self._watcher.ws_enabled,
             ws_connected=self._watcher.ws_connected,
+            blocks=tuple(
+                (group, math.ceil(left))
+                for group, left in sorted(self._exchange.rate_blocks().items())
+            ),
         )

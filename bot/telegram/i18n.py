@@ -16,6 +16,10 @@ EN: dict[str, str] = {
     "paper_tag": "🧪 <b>PAPER</b> (simulated, no real orders)",
     "not_allowed": "This bot is private.",
     "private_only": "For your safety this bot only works in a private chat.",
+    "upbit_blocked": (
+        "⛔ Upbit blocked the bot's {group} requests (too many requests): "
+        "{seconds} s left. None are sent until then."
+    ),
     "error_generic": "Something went wrong. Check /orders before trying again.",
     "help": (
         "<b>Upbit sell bot</b> — sell your Upbit holdings from this chat, safely.\n"
@@ -399,6 +403,10 @@ KO: dict[str, str] = {
     "paper_tag": "🧪 <b>모의</b> 거래 (실제 주문 없음)",
     "not_allowed": "허용된 사용자만 쓸 수 있는 봇입니다.",
     "private_only": "안전을 위해 이 봇은 개인 대화에서만 동작합니다.",
+    "upbit_blocked": (
+        "⛔ 요청이 너무 많아 업비트가 봇의 {group} 요청을 차단했습니다. "
+        "{seconds}초 남았고, 그때까지 이 요청은 보내지 않습니다."
+    ),
     "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders 를 확인해 주세요.",
     "help": (
         "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유 자산을 안전하게 매도합니다.\n"

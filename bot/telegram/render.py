@@ -251,7 +251,7 @@ def status(lang: str, s: StatusReport, tz: tzinfo) -> str:
         if s.upbit_reachable
         else t(lang, "upbit_down", error=s.upbit_error or "?")
     )
-    return t(
+    text = t(
         lang,
         "status",
         version=s.version,
@@ -261,6 +261,8 @@ def status(lang: str, s: StatusReport, tz: tzinfo) -> str:
         watching=s.watching,
         tracking=Markup(tracking),
     )
+    blocks = [t(lang, "upbit_blocked", group=g, seconds=left) for g, left in s.blocks]
+    return "\n".join([text, *blocks])
 
 
 def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

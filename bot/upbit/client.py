@@ -25,6 +25,14 @@ Retry policy
 * **Rate limits.** The ``Remaining-Req`` header is kept per group (`remaining`). When a
   group's ``sec`` budget reached 0, the next call to that group first sleeps until the next
   wall-clock second begins (at most one second).
+* **418 blocks.** Upbit answers 418 when requests went on after 429s, "with the block
+  time" (https://docs.upbit.com/kr/reference/rate-limits,
+  https://docs.upbit.com/kr/reference/rest-api-guide). The time is read from a
+  ``Retry-After`` header, else from the answer's words (`stated_block_seconds`), else taken
+  as `DEFAULT_BLOCK_SECONDS`. Until it is over no request of that group leaves this client:
+  a read that may wait (at most ``max_block_wait``) waits, anything else raises
+  `RateLimited` (status 418) without sending; an order is never sent into a block.
+  `rate_blocks` says what is blocked and for how long (``/status`` shows it).
 
 Secrets: the keys never appear in ``repr``, logs or exception messages; request headers
 (which carry the JWT) are never logged.
@@ -34,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import json
 import logging
 import math
@@ -61,6 +70,7 @@ from bot.upbit.errors import (
     UpbitError,
     UpbitTransportError,
     error_from_response,
+    stated_block_seconds,
 )
 from bot.upbit.models import (
     Account,
@@ -83,6 +93,7 @@ DEFAULT_BASE_URL: Final = "https://api.upbit.com"
 ORDER_PATH: Final = "/v1/orders"
 ORDER_TEST_PATH: Final = "/v1/orders/test"
 MAX_VOLUME_DECIMALS: Final = 8
+DEFAULT_BLOCK_SECONDS: Final = 60.0  # a 418 whose block time cannot be read
 # Tick sizes change only when Upbit announces new price units; an hour-old value is fine.
 TICK_CACHE_SECONDS: Final = 3600.0
 OPEN_ORDERS_PAGE: Final = 100  # Upbit's maximum ``limit`` for GET /v1/orders/open
@@ -215,6 +226,23 @@ async def map_transport_errors(
         raise UpbitTransportError(message, request_sent=True) from exc
 
 
+def _retry_after_header(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (a number, or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
 def _loads(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
@@ -303,6 +331,7 @@ class UpbitClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._max_block_wait = max_block_wait
+        self._blocked_until: dict[str, float] = {}  # group -> time.monotonic() deadline
         self._remaining: dict[str, RemainingReq] = {}
         self._group_of: dict[tuple[str, str], str] = {}
         self._limiters = {group: RateLimiter(limit) for group, limit in RATE_LIMITS.items()}
@@ -351,6 +380,41 @@ class UpbitClient:
         value = self._remaining.get(group)
         return None if value is None else value.sec
 
+    def rate_blocks(self) -> dict[str, float]:
+        """Groups Upbit has blocked (418) and the seconds left of each block."""
+        now = time.monotonic()
+        return {g: until - now for g, until in self._blocked_until.items() if until > now}
+
+    async def _wait_out_block(self, method: str, path: str, group: str) -> None:
+        while True:
+            left = self._blocked_until.get(group, 0.0) - time.monotonic()
+            if left <= 0:
+                return
+            if method != "GET" or left > self._max_block_wait:
+                raise RateLimited(
+                    f"{method} {path}: Upbit blocks {group} requests for {left:.0f} s more",
+                    name="blocked",
+                    status=418,
+                    retry_after=Decimal(math.ceil(left)),
+                )
+            logger.info("Upbit blocks group %s; waiting %.1f s", group, left)
+            await asyncio.sleep(left)
+
+    def _record_block(self, group: str, response: httpx.Response) -> RateLimited:
+        seconds = _retry_after_header(response.headers.get("Retry-After"))
+        if seconds is None:
+            seconds = stated_block_seconds(response.text)
+        if seconds is None:
+            seconds = DEFAULT_BLOCK_SECONDS
+        until = time.monotonic() + seconds
+        self._blocked_until[group] = max(until, self._blocked_until.get(group, 0.0))
+        logger.warning("Upbit blocked group %s for %.0f s (418)", group, seconds)
+        error = error_from_response(418, response.content)
+        if isinstance(error, RateLimited):
+            error.retry_after = Decimal(math.ceil(seconds))
+            return error
+        return RateLimited(error.message, name=error.name, status=418, retry_after=None)
+
     def _group(self, method: str, path: str) -> str:
         known = self._group_of.get((method, path))
         if known is not None:
@@ -395,6 +459,7 @@ class UpbitClient:
     ) -> httpx.Response:
         """Sign (with a fresh nonce) and send one request; no retries here."""
         group = self._group(method, path)
+        await self._wait_out_block(method, path, group)
         await self._respect_remaining(group)
         url = path
         if params:
@@ -418,6 +483,8 @@ class UpbitClient:
             response = await self._http.request(method, url, content=content, headers=headers)
         self._record_remaining(method, path, response)
         logger.debug("Upbit %s %s -> %s", method, path, response.status_code)
+        if response.status_code == 418:
+            raise self._record_block(group, response)
         return response
 
     def _parse_ok(self, method: str, path: str, response: httpx.Response) -> Any:

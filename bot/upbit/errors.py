@@ -179,6 +179,26 @@ _BY_STATUS: dict[int, type[UpbitAPIError]] = {
 }
 
 _SECONDS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:s|sec|초)", re.IGNORECASE)
+# "blocked for 60 seconds", "1분 30초", "2 minutes", "1시간": each number with its unit.
+_DURATION = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(hours?|hrs?|h\b|시간|minutes?|mins?|m\b|분|seconds?|secs?|s\b|초)",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"h": 3600, "시": 3600, "m": 60, "분": 60, "s": 1, "초": 1}
+
+
+def stated_block_seconds(text: str) -> float | None:
+    """The block time an answer states in words (a 418's message, JSON or plain), in seconds.
+
+    Upbit says a 418 comes "with the block time" but documents no format
+    (https://docs.upbit.com/kr/reference/rate-limits): read numbers with their units,
+    English or Korean, and add them up ("1분 30초" is 90 s). None when there is none."""
+    total = 0.0
+    found = False
+    for number, unit in _DURATION.findall(text):
+        total += float(number) * _UNIT_SECONDS[unit[0].lower()]
+        found = True
+    return total if found else None
 
 
 def error_from_response(status: int, body: bytes | str) -> UpbitAPIError:
