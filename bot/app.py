@@ -38,13 +38,15 @@ from bot.db.repository import SqlOrderRepository
 from bot.db.user_settings import SqlUserSettings
 from bot.paper import PaperExchange
 from bot.services.alerts import AlertService, AlertWatcher
+from bot.services.announce import Announcer
+from bot.services.clock import utc_now
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
 from bot.services.profit import ProfitService
-from bot.services.sell import SellService, utc_now
+from bot.services.sell import SellService
 from bot.services.settings import SettingsService
 from bot.telegram import access, alert_views
 from bot.telegram import open_keyboards as open_kb
@@ -57,6 +59,7 @@ from bot.telegram.handlers import (
     common,
     history,
     open_orders,
+    preview_buttons,
     profit,
     sell,
     settings,
@@ -138,18 +141,21 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         repo = SqlOrderRepository(sessions)
         exchange, events = _exchange(settings, sessions)
         runtime.closers += [exchange, engine]
+        announcer = Announcer(repo)  # one lease for the Confirm reply and the fill notices
         watcher = FillWatcher(
             exchange,
             repo,
             TelegramNotifier(app.bot),
             events=events,
             poll_interval=settings.poll_interval_seconds,
+            announcer=announcer,
         )
         sell_service = SellService(
             exchange,
             repo,
             confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
             on_order_placed=lambda _order: watcher.wake(),
+            announcer=announcer,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)
@@ -266,8 +272,8 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("alert", alerts.alert_command, filters=only_new))
     app.add_handler(CommandHandler("alerts", alerts.alerts_command, filters=only_new))
     app.add_handler(CommandHandler("pnl", profit.pnl_command, filters=only_new))
-    app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CONFIRM_PATTERN))
-    app.add_handler(CallbackQueryHandler(sell.preview_button, pattern=CANCEL_PATTERN))
+    app.add_handler(CallbackQueryHandler(preview_buttons.confirm_button, pattern=CONFIRM_PATTERN))
+    app.add_handler(CallbackQueryHandler(preview_buttons.cancel_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.sell_rest_button, pattern=REST_PATTERN))
     app.add_handler(

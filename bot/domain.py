@@ -36,6 +36,14 @@ class OrderState(StrEnum):
         return cls.WAIT
 
 
+class FailureKind(StrEnum):
+    """Why an order is FAILED: in every case Upbit has (as far as we know) no such order."""
+
+    NOT_SENT = "not_sent"  # the POST never left this machine
+    NOT_CREATED = "not_created"  # sent, but Upbit says it has no such order
+    REJECTED = "rejected"  # Upbit refused it with an error (``last_error`` names it)
+
+
 class PendingStatus(StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"  # Confirm won; an order is (being) placed
@@ -129,6 +137,7 @@ class OrderFill:
     paid_fee: Decimal | None = None
     raw_response: str | None = None
     error: str | None = None
+    failure: FailureKind | None = None  # with state FAILED
     # Set when the user already learnt the outcome (the reply to Confirm), in the same write.
     announced_at: datetime | None = None
 
@@ -163,6 +172,7 @@ class OrderRecord:
     time_in_force: str | None = None
     slip_percent: Decimal | None = None
     avg_buy_price: Decimal | None = None  # at Confirm
+    failure: FailureKind | None = None
 
     @property
     def realised_pnl(self) -> Decimal | None:

@@ -21,7 +21,7 @@ from bot.services.alerts import (
     NewAlert,
     PriceAlert,
 )
-from bot.services.fills import NoticeUndeliverable
+from bot.services.announce import NoticeUndeliverable
 from bot.upbit.client import UpbitClient
 
 D = Decimal

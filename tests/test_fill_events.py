@@ -10,7 +10,7 @@ from decimal import Decimal
 from bot.db.repository import SqlOrderRepository
 from bot.domain import OrderRecord
 from bot.services.fills import FillWatcher
-from bot.services.sell import created
+from bot.services.upbit_answers import created
 from bot.upbit.client import UpbitClient
 from bot.upbit.ws import MyOrderStream
 from tests.factories import new_order

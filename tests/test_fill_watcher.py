@@ -12,8 +12,9 @@ import pytest
 
 from bot.db.repository import SqlOrderRepository
 from bot.domain import OrderRecord, OrderState
-from bot.services.fills import FillWatcher, NoticeUndeliverable
-from bot.services.sell import created, order_fill
+from bot.services.announce import Announcer, NoticeUndeliverable
+from bot.services.fills import FillWatcher
+from bot.services.upbit_answers import created, order_fill
 from bot.upbit.client import UpbitClient
 from bot.upbit.models import Order
 from tests.factories import new_order
@@ -60,7 +61,9 @@ async def test_a_send_that_outlives_half_the_lease_is_given_up_and_released(db_s
     repo = SqlOrderRepository(db_sessions)
     order_id = await _filled_order(repo, client, "usb-slow-send")
     notifier = SlowNotifier(seconds=5)
-    watcher = FillWatcher(client, repo, notifier, announce_lease=timedelta(seconds=1))
+    watcher = FillWatcher(
+        client, repo, notifier, announcer=Announcer(repo, lease=timedelta(seconds=1))
+    )
     started = asyncio.get_running_loop().time()
     await watcher.sweep()
     assert asyncio.get_running_loop().time() - started < 2  # not the 5 s of the send

@@ -17,8 +17,9 @@ import pytest
 
 from bot.db.repository import SqlOrderRepository
 from bot.domain import OrderRecord, OrderState
+from bot.services.announce import Announcer
 from bot.services.fills import FillWatcher
-from bot.services.sell import order_fill
+from bot.services.upbit_answers import order_fill
 from bot.upbit.client import UpbitClient
 from tests.factories import new_order
 
@@ -104,7 +105,13 @@ async def test_claimed_but_unmarked_announcement_is_taken_over_after_the_lease(
 
     notifier = RecordingNotifier()
     clock_now = t0 + timedelta(seconds=10)
-    watcher = FillWatcher(client, repo, notifier, announce_lease=lease, clock=lambda: clock_now)
+    watcher = FillWatcher(
+        client,
+        repo,
+        notifier,
+        announcer=Announcer(repo, lease=lease, clock=lambda: clock_now),
+        clock=lambda: clock_now,
+    )
     await watcher.sweep()
     assert notifier.sent == []  # the claim is still live: someone may be sending right now
 

@@ -50,6 +50,8 @@ class OrderRow(Base):
     avg_buy_price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     paper: Mapped[bool] = mapped_column(Boolean, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # `bot.domain.FailureKind` of a FAILED order.
+    failure: Mapped[str | None] = mapped_column(String(16), nullable=True)
     raw_response: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

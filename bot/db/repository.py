@@ -21,6 +21,7 @@ from bot.db.models import OrderRow, PendingSellRow
 from bot.domain import (
     ClaimGuard,
     ClaimOutcome,
+    FailureKind,
     NewOrder,
     NewPendingSell,
     OrderFill,
@@ -99,6 +100,7 @@ def _order(row: OrderRow) -> OrderRecord:
         time_in_force=row.time_in_force,
         slip_percent=row.slip_percent,
         avg_buy_price=row.avg_buy_price,
+        failure=None if row.failure is None else FailureKind(row.failure),
     )
 
 
@@ -320,6 +322,7 @@ class SqlOrderRepository:
             "paid_fee": fill.paid_fee,
             "raw_response": fill.raw_response,
             "last_error": fill.error,
+            "failure": None if fill.failure is None else fill.failure.value,
             "announced_at": fill.announced_at,
         }
         values.update({k: v for k, v in optional.items() if v is not None})

@@ -23,10 +23,11 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
 
+from bot.services.announce import NoticeUndeliverable
+from bot.services.clock import Clock, utc_now
 from bot.services.errors import ServiceError
-from bot.services.fills import NoticeUndeliverable
 from bot.services.ports import Exchange
-from bot.services.sell import Clock, exchange_unavailable, utc_now
+from bot.services.upbit_answers import exchange_unavailable
 from bot.upbit.errors import UpbitError
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,8 @@ WebSocket ``myOrder`` events only wake the watcher; the figures always come from
 ``GET /v1/order``. A final event (``done``, ``cancel``) reads that one order at once, beside
 any sweep in progress, and announces it. While the socket is down (or off) the watcher polls
 every ``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
-event was lost. The database decides who announces (`claim_announcement`), so two
-watchers in two processes never both send, and a crash between sending and marking
-repeats at most that one message.
+event was lost. Each final order is announced through `bot.services.announce` (the one
+announce-once protocol), so two watchers in two processes never both send.
 """
 
 from __future__ import annotations
@@ -18,9 +17,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
-from bot.domain import OrderFill, OrderRecord, OrderState
+from bot.domain import FailureKind, OrderFill, OrderRecord, OrderState
+from bot.services.announce import Announcer, Delivery
+from bot.services.clock import Clock, utc_now
 from bot.services.ports import Exchange, OrderRepository
-from bot.services.sell import Clock, order_fill, utc_now
+from bot.services.upbit_answers import order_fill
 from bot.upbit.errors import OrderNotFound, UpbitError
 from bot.upbit.models import MyOrderEvent
 
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 # myOrder states after which the order changes no more; ``prevented`` and ``trade`` are not
 # final (https://docs.upbit.com/kr/reference/websocket-myorder).
 FINAL_EVENT_STATES = frozenset({"done", "cancel"})
-
-
-class NoticeUndeliverable(Exception):
-    """The chat cannot receive messages (bot blocked, chat gone): do not retry."""
 
 
 class Notifier(Protocol):
@@ -61,7 +58,7 @@ class FillWatcher:
         poll_interval: float = 1.0,
         safety_interval: float = 15.0,
         unknown_grace: timedelta = timedelta(minutes=5),
-        announce_lease: timedelta = timedelta(seconds=60),
+        announcer: Announcer | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._exchange = exchange
@@ -71,7 +68,7 @@ class FillWatcher:
         self._poll_interval = poll_interval
         self._safety_interval = safety_interval
         self._unknown_grace = unknown_grace
-        self._lease = announce_lease
+        self._announcer = announcer or Announcer(repo, clock=clock)
         self._clock = clock
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -202,7 +199,11 @@ class FillWatcher:
                 log.warning("order never created identifier=%s", record.identifier)
                 await self._repo.update_order(
                     record.identifier,
-                    OrderFill(state=OrderState.FAILED, error="not_created: unknown to Upbit"),
+                    OrderFill(
+                        state=OrderState.FAILED,
+                        error="not_created: unknown to Upbit",
+                        failure=FailureKind.NOT_CREATED,
+                    ),
                 )
             return
         except UpbitError as exc:
@@ -212,22 +213,11 @@ class FillWatcher:
 
     async def _announce(self, record: OrderRecord) -> bool:
         """False when the notice could not be sent (and should be retried soon)."""
-        claimed_at = self._clock()
-        if not await self._repo.claim_announcement(record.id, claimed_at, self._lease):
-            return True  # announced, or another live watcher is on it
-        try:
-            # Give up well inside the lease, so nobody takes over while we may still send.
-            async with asyncio.timeout(self._lease.total_seconds() / 2):
-                await self._notifier.announce(record)
-        except NoticeUndeliverable as exc:
-            # The chat is gone or blocked the bot: retrying every second helps nobody.
-            log.warning("fill notice undeliverable order=%s: %s", record.id, exc)
-            await self._repo.mark_announced(record.id, self._clock())
-            return True
-        except Exception as exc:
-            log.warning("fill notice not delivered order=%s: %s", record.id, type(exc).__name__)
-            await self._repo.release_announcement(record.id, claimed_at)
-            return False
-        await self._repo.mark_announced(record.id, self._clock())
-        log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)
-        return True
+
+        async def send() -> None:
+            await self._notifier.announce(record)
+
+        delivery = await self._announcer.announce(record.id, send)
+        if delivery is Delivery.SENT:
+            log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)
+        return delivery is not Delivery.FAILED

@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from bot import __version__
 from bot.domain import OrderRecord
+from bot.services.clock import Clock, utc_now
 from bot.services.fills import FillWatcher
 from bot.services.ports import Exchange, OrderRepository
-from bot.services.sell import Clock, order_fill, utc_now
+from bot.services.upbit_answers import order_fill
 from bot.upbit.errors import UpbitError
 
 log = logging.getLogger(__name__)

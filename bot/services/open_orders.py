@@ -23,8 +23,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain import NewOrder, OrderFill, OrderRecord, OrderState
+from bot.services.clock import Clock, utc_now
 from bot.services.ports import Exchange, OrderRepository
-from bot.services.sell import Clock, error_code, order_fill, utc_now
+from bot.services.upbit_answers import error_code, order_fill
 from bot.upbit.errors import OrderNotFound, ServerError, UpbitError, UpbitTransportError
 from bot.upbit.models import Order
 

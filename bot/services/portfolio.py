@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bot.services.coalesce import Coalescer
 from bot.services.ports import Exchange
-from bot.services.sell import exchange_unavailable
+from bot.services.upbit_answers import exchange_unavailable
 from bot.upbit.errors import UpbitError
 from bot.upbit.rules import MIN_ORDER_TOTAL
 

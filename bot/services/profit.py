@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from bot.domain import OrderRecord
+from bot.services.clock import Clock, utc_now
 from bot.services.ports import OrderRepository
-from bot.services.sell import Clock, utc_now
 
 DAYS_SHOWN = 30
 MONTHS_SHOWN = 12

@@ -12,19 +12,19 @@ Knows nothing of Telegram. The rules that keep money safe live here:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from bot.domain import (
     ClaimOutcome,
+    FailureKind,
     NewOrder,
     NewPendingSell,
     OrderFill,
@@ -43,24 +43,16 @@ from bot.services.amounts import (
     volume_for_percent,
     walk_bids,
 )
-from bot.services.errors import ExchangeUnavailable, SellRefused
+from bot.services.announce import Announcer, Delivery
+from bot.services.clock import Clock, utc_now
+from bot.services.errors import SellRefused
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.ports import Exchange, OrderRepository
 from bot.services.sell_tails import SellKind, split_tail
+from bot.services.upbit_answers import created, error_code, exchange_unavailable, order_fill
 from bot.upbit.errors import (
-    AuthError,
-    ExpiredKey,
-    InsufficientFunds,
     InvalidRequest,
-    InvalidVolume,
-    IPNotAllowed,
     MarketNotFound,
-    MarketOffline,
-    OrderRejected,
-    OutOfScope,
-    OverMaxTotal,
-    RateLimited,
-    UnderMinTotal,
     UpbitAPIError,
     UpbitError,
     UpbitTransportError,
@@ -68,14 +60,6 @@ from bot.upbit.errors import (
 from bot.upbit.models import Order, Orderbook, OrderChance
 
 log = logging.getLogger(__name__)
-
-ANNOUNCE_LEASE = timedelta(seconds=60)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,61 +93,10 @@ class ConfirmStatus(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ConfirmResult:
     status: ConfirmStatus
+    claim: ClaimOutcome  # anything but CLAIMED: this press placed nothing and may say so
     order: OrderRecord | None = None
     reason: str = ""  # catalogue code for FAILED / REFUSED / UNKNOWN
     params: Mapping[str, Any] | None = None
-
-
-# Upbit refusals → catalogue codes; the first matching class wins.
-_ORDER_ERROR_CODES: tuple[tuple[type[UpbitAPIError], str], ...] = (
-    (InsufficientFunds, "err_insufficient_funds"),
-    (UnderMinTotal, "err_under_min_total"),
-    (OverMaxTotal, "err_over_max_total"),
-    (InvalidVolume, "err_invalid_volume"),
-    (IPNotAllowed, "err_ip_not_allowed"),
-    (ExpiredKey, "err_key_expired"),
-    (OutOfScope, "err_out_of_scope"),
-    (AuthError, "err_auth"),
-    (RateLimited, "err_rate_limited"),
-    (MarketOffline, "err_market_offline"),
-    (MarketNotFound, "market_unknown"),
-    (OrderRejected, "err_order_rejected"),
-)
-
-
-def error_code(exc: UpbitError) -> str:
-    for cls, code in _ORDER_ERROR_CODES:
-        if isinstance(exc, cls):
-            return code
-    return "err_exchange"
-
-
-def exchange_unavailable(exc: UpbitError) -> ExchangeUnavailable:
-    return ExchangeUnavailable(error_code(exc), name=exc.name)
-
-
-def created(order: Order) -> OrderFill:
-    """What the log stores from the answer to ``POST /v1/orders``: the uuid and that the
-    order exists. That answer has no trades, so its figures are not final even when it says
-    "done": the fill watcher reads them from ``GET /v1/order``."""
-    return OrderFill(
-        state=OrderState.WAIT,
-        uuid=order.uuid,
-        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
-    )
-
-
-def order_fill(order: Order) -> OrderFill:
-    """What the log stores of an order Upbit reported."""
-    return OrderFill(
-        state=OrderState.from_upbit(order.state),
-        uuid=order.uuid,
-        executed_volume=order.executed_volume,
-        avg_price=order.avg_price,
-        gross_funds=order.gross_funds if order.trades else None,
-        paid_fee=order.paid_fee,
-        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
-    )
 
 
 class SellService:
@@ -176,9 +109,11 @@ class SellService:
         clock: Clock = utc_now,
         lookup_delays: tuple[float, ...] = (0.3, 1.0, 2.0),
         on_order_placed: Callable[[OrderRecord], None] | None = None,
+        announcer: Announcer | None = None,
     ) -> None:
         self._exchange = exchange
         self._repo = repo
+        self._announcer = announcer or Announcer(repo, clock=clock)
         self._confirm_timeout = confirm_timeout
         self._clock = clock
         self._lookup_delays = lookup_delays
@@ -473,15 +408,16 @@ class SellService:
         if on_claim is not None:
             on_claim(outcome)
         if outcome is not ClaimOutcome.CLAIMED or pending is None:
-            return ConfirmResult(ConfirmStatus.REFUSED, reason=f"claim_{outcome.value}")
+            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
 
         try:
             chance = await self._exchange.order_chance(pending.market)
         except UpbitError as exc:
-            return ConfirmResult(ConfirmStatus.REFUSED, reason=error_code(exc))
+            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
         if chance.ask_account.balance < pending.volume:
             return ConfirmResult(
                 ConfirmStatus.REFUSED,
+                outcome,
                 reason="balance_changed",
                 params={
                     "available": chance.ask_account.balance,
@@ -522,10 +458,13 @@ class SellService:
                 OrderFill(
                     state=OrderState.FAILED,
                     error=f"{exc.name}: {exc.message}"[:500],
+                    failure=FailureKind.REJECTED,
                 ),
             )
             log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
-            return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason=code)
+            return ConfirmResult(
+                ConfirmStatus.FAILED, ClaimOutcome.CLAIMED, order=failed, reason=code
+            )
         except UpbitTransportError as exc:
             return await self._resolve_unknown(record, exc)
         return self._placed(await self._repo.update_order(record.identifier, created(order)))
@@ -540,16 +479,8 @@ class SellService:
         if order is None or not order.state.is_final:
             await deliver()
             return
-        now = self._clock()
-        if not await self._repo.claim_announcement(order.id, now, ANNOUNCE_LEASE):
+        if await self._announcer.announce(order.id, deliver) is Delivery.NOT_OURS:
             await deliver()  # the watcher announces it; the preview still shows the outcome
-            return
-        try:
-            await deliver()
-        except BaseException:
-            await self._repo.release_announcement(order.id, now)
-            raise
-        await self._repo.mark_announced(order.id, self._clock())
 
     async def _send(self, record: OrderRecord) -> Order:
         """The one POST of a confirmation: a limit sell at the preview's price (an IOC one for
@@ -570,7 +501,7 @@ class SellService:
         log.info("order placed uuid=%s identifier=%s", record.uuid, record.identifier)
         if self._on_order_placed is not None:
             self._on_order_placed(record)
-        return ConfirmResult(ConfirmStatus.PLACED, order=record)
+        return ConfirmResult(ConfirmStatus.PLACED, ClaimOutcome.CLAIMED, order=record)
 
     async def _resolve_unknown(self, record: OrderRecord, cause: UpbitError) -> ConfirmResult:
         """The POST may have created an order: ask Upbit by identifier, never re-send."""
@@ -592,9 +523,14 @@ class SellService:
                 OrderFill(
                     state=OrderState.FAILED,
                     error=f"not_sent: {type(cause).__name__}",
+                    failure=FailureKind.NOT_SENT,
                 ),
             )
-            return ConfirmResult(ConfirmStatus.FAILED, order=failed, reason="err_not_sent")
+            return ConfirmResult(
+                ConfirmStatus.FAILED, ClaimOutcome.CLAIMED, order=failed, reason="err_not_sent"
+            )
         # Still unknown: stays SUBMITTING; the fill watcher keeps asking and tells the user.
         current = await self._repo.get_order_by_identifier(record.identifier)
-        return ConfirmResult(ConfirmStatus.UNKNOWN, order=current or record, reason="unknown")
+        return ConfirmResult(
+            ConfirmStatus.UNKNOWN, ClaimOutcome.CLAIMED, order=current or record, reason="unknown"
+        )

@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from bot.services.alerts import MAX_ALERTS_PER_USER, Direction, NewAlert, PriceAlert
-from bot.services.fills import NoticeUndeliverable
+from bot.services.announce import NoticeUndeliverable
 from bot.services.settings import SettingsService
 from bot.telegram import numbers as n
 from bot.telegram.delivery import send_html

@@ -8,12 +8,13 @@ from datetime import datetime, tzinfo
 from telegram.ext import Application, ContextTypes
 
 from bot.services.alerts import AlertService
+from bot.services.clock import Clock
 from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.profit import ProfitService
-from bot.services.sell import Clock, SellService
+from bot.services.sell import SellService
 from bot.services.settings import SettingsService
 
 SERVICES_KEY = "services"

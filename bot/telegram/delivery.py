@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import OrderRecord
-from bot.services.fills import NoticeUndeliverable
+from bot.services.announce import NoticeUndeliverable
 from bot.telegram import keyboards, render, render_orders
 from bot.telegram.i18n import t
 

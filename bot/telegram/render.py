@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from bot.domain import OrderRecord, OrderState
+from bot.domain import FailureKind, OrderRecord, OrderState
 from bot.services.errors import ServiceError
 from bot.services.history import StatusReport
 from bot.services.portfolio import Portfolio
@@ -126,7 +126,7 @@ def fill_notice(lang: str, order: OrderRecord) -> str:
         "net": n.quote_amount(order.net_funds or Decimal(0), quote),
     }
     if order.state is OrderState.FAILED:
-        if (order.last_error or "").startswith("not_created"):
+        if order.failure is FailureKind.NOT_CREATED:
             return t(lang, "fill_failed", **values)
         return t(lang, "fill_refused", error=order.last_error or "", **values)
     if order.executed_volume <= 0:

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.settings import DEFAULT_SETTINGS, UserSettings
 from bot.telegram.context import SETTINGS_KEY, services
-from bot.telegram.delivery import send_html
+from bot.telegram.delivery import edit_html, send_html
 from bot.telegram.i18n import t
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,19 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     await send_html(
         context.bot, chat.id, text, lang=user_lang(update, context), paper=services(context).paper
     )
+
+
+async def edit_or_send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, text: str, lang: str
+) -> None:
+    """Edit a message (dropping its buttons); send the text anew when it cannot be edited."""
+    paper = services(context).paper
+    try:
+        await edit_html(context.bot, chat_id, message_id, text, lang=lang, paper=paper)
+    except Exception:
+        # An order's outcome must still reach the user even if the preview can't be edited.
+        log.warning("message edit failed; sending instead", exc_info=True)
+        await send_html(context.bot, chat_id, text, lang=lang, paper=paper)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

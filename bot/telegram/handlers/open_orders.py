@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.services.open_orders import CancelStatus
-from bot.services.sell import error_code
+from bot.services.upbit_answers import error_code
 from bot.telegram import render, render_orders
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly, edit_html, send_html

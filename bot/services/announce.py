@@ -1,0 +1,76 @@
+"""Announce-once: the one protocol by which the user learns an order's final outcome.
+
+Claim the announcement in the database → send within the lease → mark it announced, or
+release the claim when the message did not go out. The database names the single claimant,
+so the Confirm reply and the fill watchers of every process never both announce an order,
+and a crash between sending and marking repeats at most that one message.
+
+The send is given up after half the lease: nobody may take the claim over while we might
+still be sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from bot.services.clock import Clock, utc_now
+from bot.services.ports import OrderRepository
+
+log = logging.getLogger(__name__)
+
+ANNOUNCE_LEASE = timedelta(seconds=60)
+
+
+class NoticeUndeliverable(Exception):
+    """The chat cannot receive messages (bot blocked, chat gone): do not retry."""
+
+
+class Delivery(StrEnum):
+    SENT = "sent"  # delivered and marked announced
+    NOT_OURS = "not_ours"  # already announced, or another live claim holds it
+    FAILED = "failed"  # not delivered; the claim was released so it is tried again
+    UNDELIVERABLE = "undeliverable"  # the chat refuses for good; not tried again
+
+
+class Announcer:
+    def __init__(
+        self,
+        repo: OrderRepository,
+        *,
+        lease: timedelta = ANNOUNCE_LEASE,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._lease = lease
+        self._clock = clock
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    async def announce(self, order_id: int, send: Callable[[], Awaitable[None]]) -> Delivery:
+        """Send the announcement of a final order, unless it is not ours to send."""
+        claimed_at = self._clock()
+        if not await self._repo.claim_announcement(order_id, claimed_at, self._lease):
+            return Delivery.NOT_OURS
+        try:
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                await send()
+        except NoticeUndeliverable as exc:
+            # The chat is gone or blocked the bot: retrying every second helps nobody.
+            log.warning("notice undeliverable order=%s: %s", order_id, exc)
+            await self._repo.mark_announced(order_id, self._clock())
+            return Delivery.UNDELIVERABLE
+        except asyncio.CancelledError:
+            await asyncio.shield(self._repo.release_announcement(order_id, claimed_at))
+            raise
+        except Exception as exc:
+            log.warning("notice not delivered order=%s: %s", order_id, type(exc).__name__)
+            await self._repo.release_announcement(order_id, claimed_at)
+            return Delivery.FAILED
+        await self._repo.mark_announced(order_id, self._clock())
+        return Delivery.SENT

@@ -1,0 +1,77 @@
+"""Reading Upbit's answers, shared by the sell flow, the fill watcher and the history:
+what the order log stores of an order, and the catalogue code of a refusal."""
+
+from __future__ import annotations
+
+import json
+
+from bot.domain import OrderFill, OrderState
+from bot.services.errors import ExchangeUnavailable
+from bot.upbit.errors import (
+    AuthError,
+    ExpiredKey,
+    InsufficientFunds,
+    InvalidVolume,
+    IPNotAllowed,
+    MarketNotFound,
+    MarketOffline,
+    OrderRejected,
+    OutOfScope,
+    OverMaxTotal,
+    RateLimited,
+    UnderMinTotal,
+    UpbitAPIError,
+    UpbitError,
+)
+from bot.upbit.models import Order
+
+# Upbit refusals → catalogue codes; the first matching class wins.
+_ORDER_ERROR_CODES: tuple[tuple[type[UpbitAPIError], str], ...] = (
+    (InsufficientFunds, "err_insufficient_funds"),
+    (UnderMinTotal, "err_under_min_total"),
+    (OverMaxTotal, "err_over_max_total"),
+    (InvalidVolume, "err_invalid_volume"),
+    (IPNotAllowed, "err_ip_not_allowed"),
+    (ExpiredKey, "err_key_expired"),
+    (OutOfScope, "err_out_of_scope"),
+    (AuthError, "err_auth"),
+    (RateLimited, "err_rate_limited"),
+    (MarketOffline, "err_market_offline"),
+    (MarketNotFound, "market_unknown"),
+    (OrderRejected, "err_order_rejected"),
+)
+
+
+def error_code(exc: UpbitError) -> str:
+    for cls, code in _ORDER_ERROR_CODES:
+        if isinstance(exc, cls):
+            return code
+    return "err_exchange"
+
+
+def exchange_unavailable(exc: UpbitError) -> ExchangeUnavailable:
+    return ExchangeUnavailable(error_code(exc), name=exc.name)
+
+
+def created(order: Order) -> OrderFill:
+    """What the log stores from the answer to ``POST /v1/orders``: the uuid and that the
+    order exists. That answer has no trades, so its figures are not final even when it says
+    "done": the fill watcher reads them from ``GET /v1/order``."""
+    return OrderFill(
+        state=OrderState.WAIT,
+        uuid=order.uuid,
+        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
+    )
+
+
+def order_fill(order: Order) -> OrderFill:
+    """What the log stores of an order Upbit reported."""
+    return OrderFill(
+        state=OrderState.from_upbit(order.state),
+        uuid=order.uuid,
+        executed_volume=order.executed_volume,
+        avg_price=order.avg_price,
+        gross_funds=order.gross_funds if order.trades else None,
+        paid_fee=order.paid_fee,
+        raw_response=json.dumps(order.raw, default=str, ensure_ascii=False),
+    )
