@@ -68,6 +68,7 @@ from bot.telegram.handlers.common import user_lang
 from bot.telegram.i18n import CATALOGUES, t
 from bot.telegram.keyboards import CANCEL_PATTERN, CONFIRM_PATTERN, QUICK_PATTERN, REST_PATTERN
 from bot.upbit.client import UpbitClient
+from bot.upbit.ticker_ws import TickerStream
 from bot.upbit.ws import MyOrderStream
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,8 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             TelegramAlertNotifier(app.bot, settings_service, paper=settings.paper_trading),
             alert_service,
             interval=settings.alert_interval_seconds,
+            # Upbit's public ticker WebSocket when enabled; REST polling otherwise.
+            stream=TickerStream(settings.upbit_ws_url) if settings.ws_enabled else None,
         )
         access_key = (
             settings.upbit_access_key.get_secret_value()
@@ -183,6 +186,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 watcher=watcher,
                 settings=settings_service,
                 alerts=alert_service,
+                alert_watcher=alert_watcher,
                 profit=ProfitService(
                     repo,
                     settings.tz,

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -38,6 +38,7 @@ MAX_PRICE_DECIMALS = 8
 MIN_PERCENT = Decimal(-99)
 MAX_PERCENT = Decimal(1000)
 FIRE_LEASE = timedelta(seconds=60)
+MIN_CHECK_GAP = 0.25
 MARKETS_CACHE_SECONDS = 600.0
 _PRICE_STEP = Decimal(1).scaleb(-MAX_PRICE_DECIMALS)
 
@@ -137,6 +138,30 @@ class AlertRepository(Protocol):
     async def release_fire(self, alert_id: int, claimed_at: datetime) -> None: ...
 
     async def mark_fired(self, alert_id: int, now: datetime) -> None: ...
+
+
+class PriceStream(Protocol):
+    """Live prices pushed by the exchange (Upbit's public WebSocket ticker)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def watch(self, markets: Sequence[str]) -> None: ...
+
+    def price(self, market: str) -> Decimal | None: ...
+
+    async def run(
+        self, on_price: Callable[[str, Decimal], Awaitable[None]], stop: asyncio.Event
+    ) -> None: ...
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 class AlertNotifier(Protocol):
@@ -311,6 +336,7 @@ class AlertWatcher:
         service: AlertService,
         *,
         interval: float = 2.0,
+        stream: PriceStream | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._exchange = exchange
@@ -318,31 +344,70 @@ class AlertWatcher:
         self._notifier = notifier
         self._service = service
         self._interval = interval
+        self._stream = stream
         self._clock = clock
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()
 
     def stop(self) -> None:
         self._stopping.set()
 
+    @property
+    def streaming(self) -> bool:
+        """True while the WebSocket ticker is connected and subscribed."""
+        return self._stream is not None and self._stream.connected
+
+    def streamed_price(self, market: str) -> Decimal | None:
+        return self._stream.price(market) if self._stream is not None else None
+
+    async def _on_price(self, market: str, price: Decimal) -> None:
+        self._woken.set()
+
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.check_once()
-            except Exception:
-                log.warning("alert check failed; retrying next interval", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+        stream_task = None
+        if self._stream is not None:
+            stream_task = asyncio.create_task(
+                self._stream.run(self._on_price, self._stopping), name="ticker-stream"
+            )
+        try:
+            while not self._stopping.is_set():
+                self._woken.clear()
+                try:
+                    await self.check_once()
+                except Exception:
+                    log.warning("alert check failed; retrying next interval", exc_info=True)
+                # Streamed prices wake the check early, at most every MIN_CHECK_GAP seconds.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), MIN_CHECK_GAP)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        _either(self._stopping, self._woken), self._interval - MIN_CHECK_GAP
+                    )
+        finally:
+            if stream_task is not None:
+                stream_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await stream_task
 
     async def check_once(self) -> None:
         alerts = await self._repo.list_active(None)
         if not alerts:
+            if self._stream is not None:
+                self._stream.watch(())
             return
         # A delisted market would make Upbit refuse the whole batch: ask only for listed ones.
         listed = await self._service.listed_markets()
         markets = sorted({a.market for a in alerts if a.market in listed})
         prices: dict[str, Decimal] = {}
-        if markets:
-            prices = {t.market: t.trade_price for t in await self._exchange.tickers(markets)}
+        if self._stream is not None:
+            self._stream.watch(markets)
+            streamed = {m: self._stream.price(m) for m in markets}
+            prices = {m: p for m, p in streamed.items() if p is not None}
+        missing = [m for m in markets if m not in prices]
+        if missing:
+            # The REST fallback (no stream, or it is down): still one call for all of them.
+            fetched = await self._exchange.tickers(missing)
+            prices.update({t.market: t.trade_price for t in fetched})
         held: set[str] | None = None
         looked_up = False
         for alert in alerts:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from telegram.ext import Application, ContextTypes
 
-from bot.services.alerts import AlertService
+from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.clock import Clock
 from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
@@ -31,6 +31,7 @@ class Services:
     settings: SettingsService
     open_orders: OpenOrdersService
     alerts: AlertService
+    alert_watcher: AlertWatcher
     profit: ProfitService
     allowed_user_ids: frozenset[int]
     paper: bool

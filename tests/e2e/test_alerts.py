@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,8 @@ from tests.standins.telegram import Call
 
 D = Decimal
 TICKER = "/v1/ticker"
-FAST = {"alert_interval_seconds": 0.2}
+# REST polling (WebSocket off): the watcher's ticker calls are the events these tests wait for.
+FAST = {"alert_interval_seconds": 0.2, "upbit_ws_url": ""}
 
 
 def _data(call: Call) -> list[str]:
@@ -229,3 +231,54 @@ async def test_alerts_in_paper_mode(telegram_standin, upbit_standin, tmp_path) -
         assert "PAPER" in text_of(fired) and "now 94,000,000 KRW" in text_of(fired)
         assert _data(fired)[0] == "qs:KRW-BTC:25"
         assert upbit_standin.private_calls() == []
+
+
+async def _until(check: Callable[[], bool], timeout: float = 10) -> None:
+    async def poll() -> None:
+        while not check():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def _subscribed(bot: RunningBot, codes: set[str]) -> None:
+    assert await asyncio.to_thread(bot.upbit.wait_for_ticker_subscription, codes, 10)
+
+
+async def test_streamed_prices_fire_alerts_without_polling(bot_factory: BotFactory) -> None:
+    """With UPBIT_WS_URL set, prices come from Upbit's public ticker WebSocket, subscribed to
+    exactly the watched markets; no GET /v1/ticker while the stream is up."""
+    bot = await bot_factory(alert_interval_seconds=0.2)
+    watcher = bot.services.alert_watcher
+    await bot.command("/alert BTC >= 110,000,000")
+    await bot.command("/alert ETH <= 4,000,000")
+    await _subscribed(bot, {"KRW-BTC", "KRW-ETH"})
+    await _until(lambda: watcher.streamed_price("KRW-ETH") == D(5_000_000))
+    await _until(lambda: watcher.streamed_price("KRW-BTC") == D(100_000_000))
+
+    bot.upbit.clear_requests()
+    mark = bot.tg.mark()
+    bot.upbit.set_ticker("KRW-BTC", trade_price=D(110_500_000))
+    fired = await bot.message_after(mark, contains="🔔")
+    assert "now 110,500,000 KRW" in text_of(fired)
+    # Only ETH is left to watch: the subscription follows. The BTC price that fired came from
+    # the stream (REST may only fill the moment of resubscribing, for ETH).
+    await _subscribed(bot, {"KRW-ETH"})
+    polled = bot.upbit.requests_to("GET", TICKER)
+    assert all(c.query["markets"] == ["KRW-ETH"] for c in polled), polled
+    assert all(c.time > fired.at for c in polled)  # nothing polled until it fired
+    assert bot.upbit.ws_public_connections_made >= 1
+
+
+async def test_polling_takes_over_when_the_stream_is_down(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(alert_interval_seconds=0.2)
+    await bot.command("/alert BTC <= 95,000,000")
+    await _subscribed(bot, {"KRW-BTC"})
+    bot.upbit.ws_enabled = False  # reconnects are refused (HTTP 503)
+    bot.upbit.drop_ws_connections()
+    await _until(lambda: not bot.services.alert_watcher.streaming)
+    await _ticker_checks(bot, 1, "KRW-BTC")  # polling again
+    mark = bot.tg.mark()
+    bot.upbit.set_ticker("KRW-BTC", trade_price=D(94_000_000))
+    fired = await bot.message_after(mark, contains="🔔")
+    assert "now 94,000,000 KRW" in text_of(fired)

@@ -94,6 +94,12 @@ WebSocket
   right after its subscription is accepted — a flapping server),
   ``wait_for_ws_subscribers(count=1, timeout=5.0)``, ``drop_ws_connections(abrupt=False)``,
   ``ws_broadcast(obj)`` (send any JSON value to every open private connection).
+  The public endpoint ``/websocket/v1`` (no authentication) serves ``ticker``
+  (https://docs.upbit.com/kr/reference/websocket-ticker): a SNAPSHOT per known code on
+  subscribing (unless ``is_only_realtime``), then a REALTIME message whenever
+  ``set_ticker`` changes that market's price (unless ``is_only_snapshot``);
+  ``ws_public_connections_made``, ``ws_ticker_codes()`` (the codes of every open ticker
+  subscription), ``wait_for_ticker_subscription(codes, timeout)``.
 """
 
 from __future__ import annotations
@@ -683,6 +689,7 @@ class _TrackedConnection(ServerConnection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.last_activity = time.monotonic()
+        self.public = False  # /websocket/v1 (quotation) rather than /websocket/v1/private
         super().__init__(*args, **kwargs)
 
     def process_event(self, event: Any) -> None:
@@ -697,6 +704,8 @@ class _WsClient:
     order_codes: set[str] | None = None  # None: not subscribed; empty: every market
     assets: bool = False
     ticket: str | None = None
+    ticker_codes: set[str] | None = None  # public connections: the subscribed ticker codes
+    ticker_realtime: bool = True
 
     def send(self, payload: Any) -> None:
         data = _json_value(payload).encode()
@@ -747,6 +756,7 @@ class UpbitStandIn:
         self.ws_enabled = True
         self.ws_idle_timeout = 120.0
         self.ws_connections_made = 0
+        self.ws_public_connections_made = 0
         self.ws_rejected_count = 0
         self.ws_close_on_subscribe = False
         self.ws_connect_times: list[float] = []
@@ -968,6 +978,9 @@ class UpbitStandIn:
             market.trade_price = trade_price
             if prev_closing_price is not None:
                 market.prev_closing_price = prev_closing_price
+        event = self._ticker_event(code, "REALTIME")
+        if event is not None:
+            self._ws_queue.put(event)  # to public ticker subscribers (not a myOrder event)
 
     def market(self, code: str) -> Market | None:
         with self._lock:
@@ -2071,8 +2084,77 @@ class UpbitStandIn:
                     with contextlib.suppress(ConnectionClosed, OSError, RuntimeError):
                         client.send(event)
 
+    def _ws_ticker_subscribe(
+        self, client: _WsClient, ticket: str, types: list[dict[str, Any]]
+    ) -> None:
+        codes: set[str] = set()
+        snapshot, realtime = True, True
+        for item in types:
+            if item["type"] != "ticker":
+                self._ws_error(client, "INVALID_PARAM", f"unsupported type {item['type']!r}")
+                return
+            wanted = item.get("codes")
+            if not isinstance(wanted, list) or not wanted:
+                self._ws_error(client, "NO_CODES", "codes is missing")
+                return
+            if any(not isinstance(c, str) or c != c.upper() for c in wanted):
+                self._ws_error(client, "INVALID_PARAM", "codes must be upper case")
+                return
+            codes |= set(wanted)
+            snapshot = not item.get("is_only_realtime", False)
+            realtime = not item.get("is_only_snapshot", False)
+        with self._ws_cond:
+            client.ticket = ticket
+            client.ticker_codes = codes
+            client.ticker_realtime = realtime
+            self._ws_cond.notify_all()
+        if snapshot:
+            for code in sorted(codes):
+                event = self._ticker_event(code, "SNAPSHOT")
+                if event is not None:
+                    with contextlib.suppress(ConnectionClosed, OSError, RuntimeError):
+                        client.send(event)
+
+    def _ticker_event(self, code: str, stream_type: str) -> dict[str, Any] | None:
+        with self._lock:
+            market = self._markets.get(code)
+            if market is None:
+                return None
+            price = market.last_price
+            prev = market.prev_closing_price or price
+        change = price - prev
+        return {
+            "type": "ticker",
+            "code": code,
+            "trade_price": price,
+            "prev_closing_price": prev,
+            "change": "RISE" if change > 0 else "FALL" if change < 0 else "EVEN",
+            "signed_change_price": change,
+            "signed_change_rate": (change / prev) if prev else Decimal(0),
+            "timestamp": _ms(datetime.now(UTC)),
+            "stream_type": stream_type,
+        }
+
+    def ws_ticker_codes(self) -> list[set[str]]:
+        with self._lock:
+            return [set(c.ticker_codes) for c in self._ws_clients if c.ticker_codes is not None]
+
+    def wait_for_ticker_subscription(self, codes: set[str], timeout: float = 5.0) -> bool:
+        """Block until an open public connection is subscribed to exactly ``codes``."""
+        deadline = time.monotonic() + timeout
+        with self._ws_cond:
+            while codes not in self.ws_ticker_codes():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._ws_cond.wait(left)
+            return True
+
     @staticmethod
     def _ws_wants(client: _WsClient, event: Mapping[str, Any]) -> bool:
+        if event.get("type") == "ticker":
+            codes = client.ticker_codes
+            return client.ticker_realtime and codes is not None and event.get("code") in codes
         if event.get("type") == "myOrder":
             codes = client.order_codes
             return codes is not None and (not codes or event.get("code") in codes)
@@ -2083,7 +2165,7 @@ class UpbitStandIn:
     def ws_broadcast(self, obj: Any) -> None:
         """Send ``obj`` (as a binary JSON frame) to every open private connection."""
         with self._lock:
-            clients = list(self._ws_clients)
+            clients = [c for c in self._ws_clients if not c.conn.public]
         for client in clients:
             with contextlib.suppress(ConnectionClosed, OSError, RuntimeError):
                 client.send(obj)
@@ -2129,14 +2211,20 @@ class UpbitStandIn:
             with self._lock:
                 self.ws_rejected_count += 1
             return connection.respond(429, "Too many requests\n")
-        if path != "/websocket/v1/private":
+        if path not in ("/websocket/v1/private", "/websocket/v1"):
             with self._lock:
                 self.ws_rejected_count += 1
-            return connection.respond(404, "only /websocket/v1/private is served here\n")
+            return connection.respond(404, "only /websocket/v1(/private) is served here\n")
         if not self.ws_enabled:
             with self._lock:
                 self.ws_rejected_count += 1
             return connection.respond(503, "Service Unavailable\n")
+        if path == "/websocket/v1":  # quotation: no authentication
+            assert isinstance(connection, _TrackedConnection)
+            connection.public = True
+            with self._lock:
+                self.ws_public_connections_made += 1
+            return None
         try:
             payload = self._verify_token(request.headers.get("Authorization"))
             if "query_hash" in payload:
@@ -2155,6 +2243,8 @@ class UpbitStandIn:
     def _ws_handler(self, connection: ServerConnection) -> None:
         assert isinstance(connection, _TrackedConnection)
         client = _WsClient(connection)
+        if connection.public:
+            client.ticker_codes = None
         with self._lock:
             self._ws_clients.add(client)
         try:
@@ -2213,6 +2303,9 @@ class UpbitStandIn:
         types = [x for x in frame if "type" in x]
         if not types:
             self._ws_error(client, "NO_TYPE", "type is missing")
+            return
+        if client.conn.public:
+            self._ws_ticker_subscribe(client, str(ticket), types)
             return
         order_codes: set[str] | None = None
         assets = False
