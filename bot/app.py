@@ -33,6 +33,7 @@ from bot.charts.runner import SubprocessChartRenderer
 from bot.config import Settings
 from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.pacer import SqlConnectPacer
 from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
 from bot.db.user_settings import SqlUserSettings
@@ -115,7 +116,12 @@ def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSo
     client = UpbitClient(access_key, secret_key, base_url=settings.upbit_api_url)
     stream = None
     if settings.ws_enabled:
-        stream = MyOrderStream(access_key, secret_key, settings.upbit_ws_url)
+        stream = MyOrderStream(
+            access_key,
+            secret_key,
+            settings.upbit_ws_url,
+            shared_pacer=SqlConnectPacer(sessions).wait_turn,
+        )
     return client, stream
 
 

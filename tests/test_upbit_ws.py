@@ -254,3 +254,22 @@ async def test_a_flapping_server_sees_the_backoff_grow(upbit_standin: UpbitStand
     # Delays 0.3, 0.6, 1.2, 2.4 (x 0.8-1.0 jitter), never reset by the short-lived
     # connections: the last gap is at least 2.4 x 0.8 (a reset would keep it near 1 s).
     assert _gaps(times)[-1] >= 1.9, _gaps(times)
+
+
+async def test_a_shared_pacer_is_asked_before_every_connect(upbit_standin: UpbitStandIn) -> None:
+    asked: list[int] = []
+
+    async def shared() -> None:
+        asked.append(upbit_standin.ws_connections_made)
+
+    stream = MyOrderStream(
+        upbit_standin.access_key,
+        upbit_standin.secret_key,
+        upbit_standin.ws_url,
+        backoff_initial=0.05,
+        shared_pacer=shared,
+    )
+    times = await _flapping_run(upbit_standin, [stream], connects=2)
+    assert len(times) == 2
+    # Asked before the first connect (none made yet) and before the second.
+    assert asked[:2] == [0, 1]

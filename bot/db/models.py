@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, DecimalText, UTCDateTime
@@ -13,6 +13,7 @@ from bot.db.base import Base, DecimalText, UTCDateTime
 __all__ = [
     "GUARD_STATE_ID",
     "Base",
+    "ConnectPacerRow",
     "GuardStateRow",
     "OrderRow",
     "PaperBalanceRow",
@@ -182,3 +183,13 @@ class GuardStateRow(Base):
     unlock_requested_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     unlock_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claims: Mapped[int] = mapped_column(BigInteger, nullable=False)  # touched by every claim
+
+
+class ConnectPacerRow(Base):
+    """When the next connect to an outside service may be made (epoch seconds by the
+    database's clock), shared by every process on this database and kept across restarts."""
+
+    __tablename__ = "connect_pacers"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, nullable=False)

@@ -11,8 +11,9 @@ connected/disconnected transition. The backoff is reset only after a connection 
 ``stable_after`` (30 s): a server that accepts and drops at once is not hammered. Whatever
 the server does, connects are paced process-wide (`CONNECT_PACER`: at most one a second),
 well under Upbit's ``websocket-connect`` limit of 5 a second per pocket
-(https://docs.upbit.com/kr/reference/rate-limits). Events are hints only; final order
-figures always come from ``GET /v1/order``
+(https://docs.upbit.com/kr/reference/rate-limits); an optional ``shared_pacer`` paces them
+across processes and restarts too (the bot passes `bot.db.pacer.SqlConnectPacer`). Events
+are hints only; final order figures always come from ``GET /v1/order``
 (https://docs.upbit.com/kr/reference/websocket-myorder).
 """
 
@@ -106,6 +107,7 @@ class MyOrderStream:
         backoff_max: float = 30.0,
         stable_after: float = 30.0,
         pacer: ConnectPacer | None = None,
+        shared_pacer: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         if not access_key or not secret_key:
             raise ValueError("access_key and secret_key are required")
@@ -120,6 +122,9 @@ class MyOrderStream:
         self._backoff_max = backoff_max
         self._stable_after = stable_after
         self._pacer = pacer if pacer is not None else CONNECT_PACER
+        # Paces connects beyond this process (other processes, restarts), e.g. through the
+        # database; if it fails, the process pacer alone decides.
+        self._shared_pacer = shared_pacer
         self._connected = False
 
     def __repr__(self) -> str:
@@ -173,6 +178,11 @@ class MyOrderStream:
     async def _connect(self) -> AsyncIterator[ClientConnection]:
         """Open a connection with a fresh token; connect failures become Upbit errors."""
         await self._pacer.wait_turn()
+        if self._shared_pacer is not None:
+            try:
+                await self._shared_pacer()
+            except Exception:
+                logger.warning("shared connect pacer failed; pacing this process only")
         token = make_token(self._access_key, self._secret_key)
         try:
             ws = await connect(
