@@ -11,7 +11,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.upbit import RateLimited, UpbitClient
+from bot.upbit import RateLimited
+from bot.upbit.client import UpbitClient
 from bot.upbit.errors import stated_block_seconds
 from tests.standins.upbit import UpbitStandIn
 from tests.test_upbit_client import ORDER_JSON, Recorder, mock_client

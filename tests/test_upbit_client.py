@@ -35,10 +35,9 @@ from bot.upbit import (
     RateLimited,
     ServerError,
     UnderMinTotal,
-    UpbitClient,
     UpbitTransportError,
 )
-from bot.upbit.client import format_volume, parse_remaining_req
+from bot.upbit.client import UpbitClient, format_volume, parse_remaining_req
 from tests.standins.upbit import RecordedRequest, UpbitStandIn
 
 ACCESS = "AKEYaccess0123456789abcdefghijklmnopqrstu"

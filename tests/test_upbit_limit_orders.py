@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.upbit import MarketNotFound, OrderNotFound, OrderRejected, UpbitClient
+from bot.upbit import MarketNotFound, OrderNotFound, OrderRejected
+from bot.upbit.client import UpbitClient
 from tests.standins.upbit import UpbitStandIn
 
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.upbit import AuthError, MyOrderEvent, MyOrderStream, UpbitClient, UpbitTransportError
-from bot.upbit.ws import CONNECT_PACER, Backoff
+from bot.upbit import AuthError, MyOrderEvent, UpbitTransportError
+from bot.upbit.client import UpbitClient
+from bot.upbit.ws import CONNECT_PACER, Backoff, MyOrderStream
 from tests.standins.upbit import UpbitStandIn
 
 TIMEOUT = 5.0

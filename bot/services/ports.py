@@ -1,8 +1,14 @@
 """The small interfaces the service layer talks through.
 
 The live Upbit client and the paper exchange both satisfy `Exchange`; the SQLAlchemy
-repository satisfies `OrderRepository`. Nothing in ``bot/services`` imports httpx,
-python-telegram-bot or SQLAlchemy.
+repository satisfies `OrderRepository`.
+
+The bot sells on Upbit only, so Upbit's own models (`bot.upbit.models`: `Account`, `Order`,
+`Orderbook`, ...) and errors (`bot.upbit.errors`: `UpbitError` and its kinds) are this port's
+vocabulary on purpose: `Exchange` speaks them, and the paper exchange answers in them too.
+They are plain types: importing them loads no transport (`bot.upbit`'s package face
+re-exports nothing else; tests/test_layering.py checks), so nothing in ``bot/services``
+loads httpx, websockets, python-telegram-bot or SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
-"""Upbit API access: REST client, private WebSocket, signing, models and errors.
+"""Upbit API access; knows nothing of the bot (no python-telegram-bot, no SQLAlchemy, no
+other ``bot`` package).
 
-Nothing here imports python-telegram-bot, SQLAlchemy or other ``bot`` packages.
+- `bot.upbit.models` and `bot.upbit.errors`: Upbit's answers and refusals as plain types.
+  They are also the vocabulary of the service layer's ports (`bot.services.ports`), so this
+  package face re-exports them and nothing else: importing it loads no transport.
+- `bot.upbit.client.UpbitClient` (REST over httpx, signing in `bot.upbit.auth`) and
+  `bot.upbit.ws.MyOrderStream` (the private WebSocket): import them from their modules.
+- `bot.upbit.rules`: Upbit's published trading rules (minimum order total, fees).
 """
 
 from __future__ import annotations
 
-from bot.upbit.auth import make_token, query_string
-from bot.upbit.client import DEFAULT_BASE_URL, RemainingReq, UpbitClient
 from bot.upbit.errors import (
     AuthError,
     ExpiredKey,
@@ -42,11 +46,8 @@ from bot.upbit.models import (
     Ticker,
     Trade,
 )
-from bot.upbit.ws import DEFAULT_WS_URL, MyOrderStream
 
 __all__ = [
-    "DEFAULT_BASE_URL",
-    "DEFAULT_WS_URL",
     "Account",
     "ApiKey",
     "AuthError",
@@ -59,7 +60,6 @@ __all__ = [
     "MarketNotFound",
     "MarketOffline",
     "MyOrderEvent",
-    "MyOrderStream",
     "Order",
     "OrderChance",
     "OrderNotFound",
@@ -71,16 +71,12 @@ __all__ = [
     "OutOfScope",
     "OverMaxTotal",
     "RateLimited",
-    "RemainingReq",
     "ServerError",
     "Ticker",
     "Trade",
     "UnderMinTotal",
     "UpbitAPIError",
-    "UpbitClient",
     "UpbitError",
     "UpbitTransportError",
     "error_from_response",
-    "make_token",
-    "query_string",
 ]

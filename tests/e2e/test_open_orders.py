@@ -17,7 +17,7 @@ import pytest
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.repository import SqlOrderRepository
-from bot.upbit import UpbitClient
+from bot.upbit.client import UpbitClient
 from tests.e2e.harness import BotFactory
 from tests.standins.telegram import Call
 from tests.standins.upbit import UpbitStandIn
