@@ -264,18 +264,46 @@ def test_parse_remaining_req_with_hyphenated_group() -> None:
     assert parse_remaining_req("garbage", 0.0) is None
 
 
-async def test_exhausted_group_waits_for_next_second() -> None:
+class WallClock:
+    """Stands in for the client module's ``time``: a fixed wall clock, the real monotonic."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.monotonic = time.monotonic
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("answered_at", "asked_at", "wait"),
+    [
+        (1_767_225_600.2, 1_767_225_600.95, "0.050"),  # same second: wait for the next one
+        (1_767_225_600.2, 1_767_225_601.01, None),  # already the next second: no wait
+    ],
+)
+async def test_exhausted_group_waits_for_the_next_second(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    answered_at: float,
+    asked_at: float,
+    wait: str | None,
+) -> None:
+    clock = WallClock(answered_at)
+    monkeypatch.setattr("bot.upbit.client.time", clock)
     rec = Recorder(
         httpx.Response(200, json=[], headers={"Remaining-Req": "group=default; min=1800; sec=0"})
     )
+    caplog.set_level("DEBUG", logger="bot.upbit.client")
     async with mock_client(rec) as client:
         await client.accounts()
-        first = time.time()
         assert client.remaining("default") == 0
+        clock.now = asked_at
         await client.api_keys()
-        second = time.time()
-    assert int(second) > int(first)
-    assert second - first <= 1.1
+    waits = [r.getMessage() for r in caplog.records if "exhausted" in r.getMessage()]
+    expected = [] if wait is None else [f"rate-limit group default exhausted; waiting {wait} s"]
+    assert waits == expected
+    assert len(rec.requests) == 2
 
 
 # -- secrets --------------------------------------------------------------------------------
@@ -297,9 +325,23 @@ async def test_repr_and_errors_do_not_leak_keys() -> None:
     assert ACCESS not in str(info.value)
 
 
-def test_constructor_rejects_missing_keys() -> None:
+def test_constructor_rejects_half_a_key_pair() -> None:
     with pytest.raises(ValueError):
         UpbitClient("", SECRET)
+    with pytest.raises(ValueError):
+        UpbitClient(ACCESS, "")
+
+
+async def test_public_client_reads_quotes_and_sends_no_private_call() -> None:
+    rec = Recorder(httpx.Response(200, json=[]))
+    async with UpbitClient.public(transport=httpx.MockTransport(rec)) as client:
+        assert await client.markets() == []
+        with pytest.raises(AuthError):
+            await client.accounts()
+        with pytest.raises(AuthError):
+            await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-public")
+    assert [r.url.path for r in rec.requests] == ["/v1/market/all"]
+    assert "Authorization" not in rec.requests[0].headers
 
 
 async def test_get_order_needs_exactly_one_id() -> None:

@@ -250,7 +250,8 @@ def _loads(text: str) -> Any:
 class UpbitClient:
     """Async client for Upbit's REST API (exchange and quotation endpoints).
 
-    Use as ``async with UpbitClient(access, secret) as upbit: ...`` or call `aclose`.
+    Use as ``async with UpbitClient(access, secret) as upbit: ...`` or call `aclose`;
+    `public` (no keys) reaches only the quotation API.
     ``transport`` lets tests plug in an `httpx.MockTransport`; the backoff knobs exist so
     tests stay fast.
     """
@@ -268,60 +269,8 @@ class UpbitClient:
         backoff_cap: float = 5.0,
         max_block_wait: float = 10.0,
     ) -> None:
-        if not access_key or not secret_key:
-            raise ValueError("access_key and secret_key are required")
-        self._init(
-            access_key,
-            secret_key,
-            base_url=base_url,
-            timeout=timeout,
-            transport=transport,
-            max_read_retries=max_read_retries,
-            backoff_base=backoff_base,
-            backoff_cap=backoff_cap,
-            max_block_wait=max_block_wait,
-        )
-
-    @classmethod
-    def public(
-        cls,
-        *,
-        base_url: str = DEFAULT_BASE_URL,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        max_read_retries: int = 3,
-    ) -> Self:
-        """A client without keys, for the quotation API only (ticker, orderbook, markets).
-
-        Every private call raises `AuthError` without sending anything (paper trading).
-        """
-        client = cls.__new__(cls)
-        client._init(
-            "",
-            "",
-            base_url=base_url,
-            timeout=timeout,
-            transport=transport,
-            max_read_retries=max_read_retries,
-            backoff_base=0.2,
-            backoff_cap=5.0,
-            max_block_wait=10.0,
-        )
-        return client
-
-    def _init(
-        self,
-        access_key: str,
-        secret_key: str,
-        *,
-        base_url: str,
-        timeout: float,
-        transport: httpx.AsyncBaseTransport | None,
-        max_read_retries: int,
-        backoff_base: float,
-        backoff_cap: float,
-        max_block_wait: float,
-    ) -> None:
+        if bool(access_key) != bool(secret_key):
+            raise ValueError("give both access_key and secret_key (or neither: see public())")
         if max_read_retries < 0:
             raise ValueError("max_read_retries must be >= 0")
         self._access_key = access_key
@@ -343,6 +292,28 @@ class UpbitClient:
             transport=transport,
             headers={"Accept": "application/json"},
             follow_redirects=False,
+        )
+
+    @classmethod
+    def public(
+        cls,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_read_retries: int = 3,
+    ) -> Self:
+        """A client without keys, for the quotation API only (ticker, orderbook, markets).
+
+        Every private call raises `AuthError` without sending anything (paper trading).
+        """
+        return cls(
+            "",
+            "",
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            max_read_retries=max_read_retries,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
