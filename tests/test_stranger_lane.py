@@ -34,12 +34,13 @@ async def test_one_reply_an_hour_per_stranger_and_one_leave_per_chat() -> None:
     assert lane.reply(2, call("b1"))
     assert lane.leave(-5, call("leave-5"))
     assert not lane.leave(-5, call("leave-5 again"))
+    assert lane.leave(-5, call("leave-5 re-added"), again=True)  # added back: leave again
     clock.now += 3599
     assert not lane.reply(1, call("a3"))
     clock.now += 2
     assert lane.reply(1, call("last"))
     await asyncio.wait_for(finished.wait(), 5)
-    assert done == ["a1", "b1", "leave-5", "last"]
+    assert done == ["a1", "b1", "leave-5", "leave-5 re-added", "last"]
     await lane.aclose()
 
 

@@ -116,4 +116,5 @@ def _leave(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> 
         log.info("leaving non-private chat chat_id=%s", chat_id)
         return await context.bot.leave_chat(chat_id)
 
-    lane(context).leave(chat_id, leave)
+    # Added (again) to the chat: leave even if it was left within the hour.
+    lane(context).leave(chat_id, leave, again=member is not None)

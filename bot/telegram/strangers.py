@@ -74,12 +74,15 @@ class StrangerLane:
         """Queue ``call`` (a refusal to ``user_id``) unless they had one within the hour."""
         return self._once(self._replied, user_id, "refusal", call)
 
-    def leave(self, chat_id: int, call: Call) -> bool:
-        """Queue ``call`` (``leaveChat``) unless this chat was left within the hour."""
-        return self._once(self._left, chat_id, "leaveChat", call)
+    def leave(self, chat_id: int, call: Call, *, again: bool = False) -> bool:
+        """Queue ``call`` (``leaveChat``) unless this chat was left within the hour (``again``:
+        the bot was added back, leave anyway)."""
+        return self._once(self._left, chat_id, "leaveChat", call, again=again)
 
-    def _once(self, recent: _Recent, key: int, what: str, call: Call) -> bool:
-        if key in recent:
+    def _once(
+        self, recent: _Recent, key: int, what: str, call: Call, *, again: bool = False
+    ) -> bool:
+        if key in recent and not again:
             return False
         try:
             self._queue.put_nowait((what, call))

@@ -77,7 +77,7 @@ class _UpdateHandler(RequestHandler):
         try:
             data = json.loads(b"".join(self._chunks))
             update = Update.de_json(data, self._bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("webhook request with a body that is not an Update refused")
             self._refuse(400)
             return

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import socket
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +63,18 @@ def _push(port: int, path: str, headers: dict[str, str], *, chunked: bool) -> tu
     return int(answer.split()[1]), sent
 
 
+def _post_raw(url: str, body: bytes, secret: str) -> int:
+    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return int(exc.code)
+
+
 def test_oversized_and_secretless_requests_cost_at_most_1_mb(
     telegram_standin: TelegramStandin, upbit_standin: UpbitStandIn, tmp_path: Path
 ) -> None:
@@ -110,6 +124,12 @@ def test_oversized_and_secretless_requests_cost_at_most_1_mb(
         # The connection was closed long before 90 MB went through (kernel buffers aside).
         assert all(sent < BIG // 4 for _, sent in results.values()), results
         assert after - before < PEAK_GROWTH_LIMIT_KIB, (before, after)
+
+        # A body that is not an Update: 400, nothing else.
+        assert _post_raw(url, b"[1, 2]", secret) == 400
+        assert _post_raw(url, b"{not json", secret) == 400
+        # The wrong path, even with the secret: 404.
+        assert _post_raw(url + "x", b"{}", secret) == 404
 
         # Still serving: a normal update is handled.
         mark = tg.mark()
