@@ -182,6 +182,14 @@ async def test_pnl_of_a_real_sell(bot_factory: BotFactory) -> None:
     await _photo(bot, mark)
 
 
+async def test_pnl_with_arguments_is_refused(bot_factory: BotFactory) -> None:
+    bot = await bot_factory()
+    mark = bot.tg.mark()
+    assert "Usage: <code>/pnl</code>" in text_of(await bot.command("/pnl 2026-12"))
+    assert "사용법: <code>/pnl</code>" in text_of(await bot.command("/pnl x", language_code="ko"))
+    assert bot.tg.calls("sendPhoto", after=mark) == []
+
+
 async def test_pnl_with_nothing_sold(bot_factory: BotFactory) -> None:
     bot = await bot_factory()
     mark = bot.tg.mark()

@@ -54,6 +54,9 @@ async def pnl_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if chat is None:
         return
     lang = user_lang(update, context)
+    if context.args:
+        await reply(update, context, t(lang, "pnl_usage"))
+        return
     report = await svc.profit.report()
     await reply(update, context, report_text(lang, report))
     if report.empty:
