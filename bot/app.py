@@ -174,7 +174,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             alert_service,
             interval=settings.alert_interval_seconds,
             # Upbit's public ticker WebSocket when enabled; REST polling otherwise.
-            stream=TickerStream(settings.upbit_ws_url) if settings.ws_enabled else None,
+            stream=(
+                TickerStream(
+                    settings.upbit_ws_url, shared_pacer=SqlConnectPacer(sessions).wait_turn
+                )
+                if settings.ws_enabled
+                else None
+            ),
         )
         access_key = (
             settings.upbit_access_key.get_secret_value()

@@ -4,7 +4,8 @@
 authentication) subscribed to ``ticker`` for the codes last given to `watch`; when the set
 changes it reconnects with the new set (a new subscription replaces the old one only on a
 new connection, which keeps the rule simple). Connects share the process-wide
-`CONNECT_PACER` and back off like the private stream. Prices are kept only while the
+`CONNECT_PACER` (and the optional ``shared_pacer`` across processes) and back off like the
+private stream. Prices are kept only while the
 connection is up: `price` answers None for a market the stream cannot vouch for, so the
 caller falls back to ``GET /v1/ticker``.
 Message format: https://docs.upbit.com/kr/reference/websocket-ticker
@@ -40,11 +41,13 @@ class TickerStream:
         ping_interval: float = 30.0,
         open_timeout: float = 10.0,
         pacer: ConnectPacer | None = None,
+        shared_pacer: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._url = ws_url.rstrip("/")
         self._ping_interval = ping_interval
         self._open_timeout = open_timeout
         self._pacer = pacer if pacer is not None else CONNECT_PACER
+        self._shared_pacer = shared_pacer  # across processes (the bot's database pacer)
         self._wanted: frozenset[str] = frozenset()
         self._subscribed: frozenset[str] = frozenset()
         self._prices: dict[str, Decimal] = {}
@@ -85,6 +88,11 @@ class TickerStream:
             lived: float | None = None
             try:
                 await self._pacer.wait_turn()
+                if self._shared_pacer is not None:
+                    try:
+                        await self._shared_pacer()
+                    except Exception:
+                        logger.warning("shared connect pacer failed; pacing this process only")
                 lived = await _first(
                     self._session(codes, on_price), self._changed.wait(), stop.wait()
                 )
