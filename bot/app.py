@@ -43,6 +43,7 @@ from bot.services.announce import Announcer
 from bot.services.clock import utc_now
 from bot.services.fills import FillWatcher, OrderEventSource
 from bot.services.history import HistoryService
+from bot.services.markets import MarketDirectory
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
@@ -50,6 +51,7 @@ from bot.services.profit import ProfitService
 from bot.services.sell import SellService
 from bot.services.settings import SettingsService
 from bot.telegram import access, alert_views
+from bot.telegram import keyboards as kb
 from bot.telegram import open_keyboards as open_kb
 from bot.telegram.alert_views import TelegramAlertNotifier
 from bot.telegram.context import Services, install
@@ -149,10 +151,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         exchange, events = _exchange(settings, sessions)
         runtime.closers += [exchange, engine]
         announcer = Announcer(repo)  # one lease for the Confirm reply and the fill notices
+        markets = MarketDirectory(exchange)  # names and warnings, shared by every service
         watcher = FillWatcher(
             exchange,
             repo,
-            TelegramNotifier(app.bot),
+            TelegramNotifier(app.bot, markets),
             events=events,
             poll_interval=settings.poll_interval_seconds,
             announcer=announcer,
@@ -163,6 +166,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
             on_order_placed=lambda _order: watcher.wake(),
             announcer=announcer,
+            markets=markets,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)
@@ -191,7 +195,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             app,
             Services(
                 sell=sell_service,
-                portfolio=PortfolioService(exchange),
+                portfolio=PortfolioService(exchange, markets),
                 history=HistoryService(
                     exchange, repo, watcher, access_key=access_key, tz=settings.tz
                 ),
@@ -210,6 +214,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 paper=settings.paper_trading,
                 clock=utc_now,
                 tz=settings.tz,
+                markets=markets,
             ),
         )
         runtime.watcher = watcher
@@ -278,7 +283,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     only_new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["start", "help"], common.help_command, filters=only_new))
     app.add_handler(CommandHandler("balance", balance.balance_command, filters=only_new))
-    app.add_handler(CommandHandler("sell", sell.sell_command, filters=only_new))
+    app.add_handler(CommandHandler("sell", balance.sell_entry, filters=only_new))
     app.add_handler(CommandHandler("cancel", sell.cancel_command, filters=only_new))
     app.add_handler(CommandHandler("orders", history.orders_command, filters=only_new))
     app.add_handler(CommandHandler("order", history.order_command, filters=only_new))
@@ -292,6 +297,13 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(preview_buttons.cancel_button, pattern=CANCEL_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.quick_sell_button, pattern=QUICK_PATTERN))
     app.add_handler(CallbackQueryHandler(sell.sell_rest_button, pattern=REST_PATTERN))
+    app.add_handler(CallbackQueryHandler(balance.refresh_button, pattern=kb.REFRESH_PATTERN))
+    app.add_handler(CallbackQueryHandler(balance.pick_button, pattern=kb.PICK_PATTERN))
+    app.add_handler(CallbackQueryHandler(balance.page_button, pattern=kb.PAGE_PATTERN))
+    app.add_handler(
+        CallbackQueryHandler(balance.other_amount_button, pattern=kb.OTHER_AMOUNT_PATTERN)
+    )
+    app.add_handler(CallbackQueryHandler(history.order_button, pattern=kb.ORDER_PATTERN))
     app.add_handler(
         CallbackQueryHandler(settings.settings_button, pattern=settings.SETTINGS_PATTERN)
     )
@@ -303,6 +315,12 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(alerts.delete_button, pattern=alert_views.DELETE_PATTERN))
     app.add_handler(CallbackQueryHandler(_forged_button))
     app.add_handler(MessageHandler(filters.COMMAND & only_new, common.unknown_command))
+    # A reply to "how much?" (another amount) opens the preview.
+    app.add_handler(
+        MessageHandler(
+            filters.REPLY & filters.TEXT & ~filters.COMMAND & only_new, balance.amount_reply
+        )
+    )
     app.add_error_handler(common.error_handler)
 
 

@@ -17,9 +17,28 @@ from bot.services.amounts import (
     walk_bids,
 )
 from bot.services.errors import SellRefused
-from bot.upbit.models import OrderbookUnit
+from bot.services.markets import MarketList
+from bot.upbit.models import MarketInfo, OrderbookUnit
 
 D = Decimal
+
+MARKETS = MarketList(
+    {
+        m.market: m
+        for m in (
+            MarketInfo("KRW-BTC", "비트코인", "Bitcoin", False),
+            MarketInfo("BTC-BCH", "비트코인캐시", "Bitcoin Cash", False),
+            MarketInfo("KRW-BCH", "비트코인캐시", "Bitcoin Cash", False),
+            MarketInfo("KRW-XRP", "리플", "XRP", False),
+            MarketInfo("KRW-ETH", "이더리움", "Ethereum", False),
+            # Two coins sharing a name: neither is picked by it.
+            MarketInfo("KRW-AAA", "같은이름", "Same", False),
+            MarketInfo("KRW-BBB", "같은이름", "Same", False),
+            # A coin whose English name is another coin's ticker: the ticker wins.
+            MarketInfo("KRW-ZZZ", "지지", "ETH", False),
+        )
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -36,10 +55,33 @@ D = Decimal
         (["BTC-XRP", "1"], "XRP", "BTC-XRP", AmountKind.QUANTITY, D(1), None),
         (["USDT-ETH", "5USDT"], "ETH", "USDT-ETH", AmountKind.QUOTE, D(5), "USDT"),
         (["BTC", ".5"], "BTC", None, AmountKind.QUANTITY, D("0.5"), None),
+        # Korean-first forms (SPEC.md /sell AMOUNT)
+        (["BTC", "전량"], "BTC", None, AmountKind.PERCENT, D(100), None),
+        (["BTC", "절반"], "BTC", None, AmountKind.PERCENT, D(50), None),
+        (["BTC", "Half"], "BTC", None, AmountKind.PERCENT, D(50), None),
+        (["BTC", "50,000원"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "50000원"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "5만원"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "1.5만원"], "BTC", None, AmountKind.QUOTE, D(15000), "KRW"),
+        (["BTC", "5천원"], "BTC", None, AmountKind.QUOTE, D(5000), "KRW"),
+        (["BTC", "50000", "krw"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "50,000", "원"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "5", "만원"], "BTC", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["BTC", "1,234,567.5krw"], "BTC", None, AmountKind.QUOTE, D("1234567.5"), "KRW"),
+        (["XRP", "1,000"], "XRP", None, AmountKind.QUANTITY, D(1000), None),
+        # names, with Upbit's market list
+        (["비트코인", "50%"], "BTC", None, AmountKind.PERCENT, D(50), None),
+        (["Bitcoin", "전량"], "BTC", None, AmountKind.PERCENT, D(100), None),
+        (["BITCOIN", "0.1"], "BTC", None, AmountKind.QUANTITY, D("0.1"), None),
+        (["bitcoin", "cash", "5만원"], "BCH", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["Bitcoin", "Cash", "50000", "krw"], "BCH", None, AmountKind.QUOTE, D(50000), "KRW"),
+        (["비트코인캐시", "절반"], "BCH", None, AmountKind.PERCENT, D(50), None),
+        (["리플", "100"], "XRP", None, AmountKind.QUANTITY, D(100), None),
+        (["xrp", "100"], "XRP", None, AmountKind.QUANTITY, D(100), None),
     ],
 )
 def test_parses_every_documented_form(args, currency, market, kind, value, quote):
-    request = parse_sell_args(args)
+    request = parse_sell_args(args, MARKETS)
     assert (request.currency, request.market, request.kind, request.value) == (
         currency,
         market,
@@ -69,7 +111,13 @@ def test_parses_every_documented_form(args, currency, market, kind, value, quote
         (["BTC", "inf"], "bad_amount"),
         (["BTC", "١٢"], "bad_amount"),  # Arabic-Indic digits
         (["BTC", "５0%"], "bad_amount"),  # full-width digit
-        (["BTC", "1,000"], "bad_amount"),
+        (["BTC", "1,00"], "bad_amount"),
+        (["BTC", "5,0000원"], "bad_amount"),
+        (["BTC", "1,000%"], "bad_amount"),
+        (["BTC", "5만"], "amount_needs_won"),
+        (["BTC", "5만", "개"], "usage"),
+        (["BTC", "1e3원"], "bad_amount"),
+        (["BTC", "５만원"], "bad_amount"),
         (["BTC", "1.2.3"], "bad_amount"),
         (["BTC", "%"], "bad_amount"),
         (["B!TC", "50%"], "bad_asset"),
@@ -79,9 +127,22 @@ def test_parses_every_documented_form(args, currency, market, kind, value, quote
     ],
 )
 def test_refuses_bad_input_with_a_code(args, code):
+    for markets in (None, MARKETS):
+        with pytest.raises(SellRefused) as caught:
+            parse_sell_args(args, markets)
+        assert caught.value.code == code
+
+
+def test_names_shared_by_two_coins_pick_neither_and_tickers_win_over_names():
     with pytest.raises(SellRefused) as caught:
-        parse_sell_args(args)
-    assert caught.value.code == code
+        parse_sell_args(["같은이름", "50%"], MARKETS)
+    assert caught.value.code == "bad_asset"
+    assert parse_sell_args(["ETH", "50%"], MARKETS).currency == "ETH"
+    assert parse_sell_args(["지지", "50%"], MARKETS).currency == "ZZZ"
+    # Without the market list (Upbit unreachable) tickers still work and names are refused.
+    assert parse_sell_args(["btc", "절반"]).currency == "BTC"
+    with pytest.raises(SellRefused):
+        parse_sell_args(["비트코인", "50%"])
 
 
 def test_round_volume_always_rounds_down_to_8_decimals():

@@ -1,6 +1,15 @@
 """Parsing ``/sell ASSET AMOUNT`` and the arithmetic of a market sell.
 
-Pure functions over `Decimal`; every refusal is a `SellRefused` with a catalogue code.
+Pure functions over `Decimal`; every refusal is a `SellRefused` with a catalogue code whose
+sentence says what would have worked.
+
+``ASSET``: a ticker (``BTC``), a market code (``KRW-BTC``) or the coin's Korean or English
+name (``비트코인``, ``Bitcoin``, ``bitcoin cash``) when a `MarketList` is given.
+``AMOUNT``: ``50%``, ``all``/``전량``, ``half``/``절반``, a quantity (``0.0123``,
+``1,000``), or what to receive: ``50000krw``, ``50000 krw``, ``50,000원``, ``5만원``,
+``1.5만원``, ``3천원``. Strict: ASCII digits, thousands separators only in groups of three,
+no exponents, no signs, length caps. The optional tails (``@ PRICE``, ``slip N%``) are split
+off first by `bot.services.sell_tails.split_tail`; what is left comes here.
 """
 
 from __future__ import annotations
@@ -12,24 +21,55 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 
 from bot.services.errors import SellRefused
+from bot.services.markets import MarketList
 from bot.upbit.models import OrderbookUnit
 
 VOLUME_STEP = Decimal("0.00000001")
 HUNDRED = Decimal(100)
 MAX_ARGUMENT_LENGTH = 40
+MAX_WORDS = 6  # "bitcoin cash 50,000 원" is 4
 
 _CURRENCY = re.compile(r"[A-Z0-9]{1,15}", re.ASCII)
 _MARKET = re.compile(r"([A-Z]{2,6})-([A-Z0-9]{1,15})", re.ASCII)
-_NUMBER = r"(?:[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})"
+# A coin name: letters of any script, digits, spaces, a few marks (e.g. "Bitcoin SV", "ETH2.0").
+_NAME = re.compile(r"[\w .&()'-]{1,40}")
+_DIGITS = r"[0-9]{1,18}"
+_NUMBER = rf"(?:{_DIGITS}(?:\.[0-9]{{1,18}})?|\.[0-9]{{1,18}})"
+# Thousands separators only in proper groups: 50,000 and 1,234,567.8 (never 5,0000).
+_GROUPED = r"(?:[0-9]{1,3}(?:,[0-9]{3}){1,5}(?:\.[0-9]{1,18})?)"
+_AMOUNT_NUMBER = rf"({_GROUPED}|{_NUMBER})"
 _PERCENT = re.compile(rf"({_NUMBER})%", re.ASCII)
-_QUANTITY = re.compile(rf"({_NUMBER})", re.ASCII)
-_QUOTE = re.compile(rf"({_NUMBER})([A-Z]{{2,6}})", re.ASCII)
+_QUANTITY = re.compile(_AMOUNT_NUMBER, re.ASCII)
+_QUOTE = re.compile(rf"{_AMOUNT_NUMBER}([A-Z]{{2,6}}|원)", re.ASCII)
+_KOREAN_UNIT = re.compile(rf"({_NUMBER})([천만억])원", re.ASCII)
+# A unit typed as its own word: "50000 krw", "50,000 원", "5 만원".
+_UNIT_WORD = re.compile(r"(?:[A-Za-z]{2,6}|[천만억]?원)", re.ASCII)
+_NUMBER_WORD = re.compile(r"[0-9.,]+[천만억]?", re.ASCII)
+
+WORD_PERCENTS: dict[str, Decimal] = {
+    "ALL": HUNDRED,
+    "전량": HUNDRED,
+    "HALF": Decimal(50),
+    "절반": Decimal(50),
+}
+KOREAN_UNITS: dict[str, Decimal] = {
+    "천": Decimal(1_000),
+    "만": Decimal(10_000),
+    "억": Decimal(10**8),
+}
 
 
 class AmountKind(StrEnum):
     PERCENT = "percent"  # of the available balance
     QUANTITY = "quantity"  # of the asset
     QUOTE = "quote"  # of the quote currency to receive, after the fee
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    kind: AmountKind
+    value: Decimal
+    quote_currency: str | None = None  # for AmountKind.QUOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,54 +86,95 @@ def round_volume(volume: Decimal) -> Decimal:
     return volume.quantize(VOLUME_STEP, rounding=ROUND_DOWN)
 
 
-def _number(text: str) -> Decimal:
+def _number(text: str, typed: str) -> Decimal:
     try:
-        value = Decimal(text)
+        return Decimal(text.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regexes admit only digits
-        raise SellRefused("bad_amount", amount=text) from exc
-    return value
+        raise SellRefused("bad_amount", amount=typed) from exc
 
 
-def parse_sell_args(args: Sequence[str]) -> SellRequest:
-    """Parse the words after ``/sell``; raises `SellRefused` for anything else."""
-    if len(args) != 2:
-        if any(len(a) > MAX_ARGUMENT_LENGTH for a in args):
-            raise SellRefused("too_long")
-        raise SellRefused("usage")
-    asset_text, amount_text = args
-    if len(asset_text) > MAX_ARGUMENT_LENGTH or len(amount_text) > MAX_ARGUMENT_LENGTH:
+def parse_sell_args(args: Sequence[str], markets: MarketList | None = None) -> SellRequest:
+    """Parse the words after ``/sell`` (tails already split off); raises `SellRefused`."""
+    words = [w for w in args if w]
+    if any(len(w) > MAX_ARGUMENT_LENGTH for w in words) or len(words) > MAX_WORDS:
         raise SellRefused("too_long")
-    asset = asset_text.upper()
-    market: str | None = None
-    if match := _MARKET.fullmatch(asset):
-        market = asset
-        currency = match.group(2)
-    elif _CURRENCY.fullmatch(asset):
-        currency = asset
-    else:
-        raise SellRefused("bad_asset", asset=asset_text)
+    if len(words) < 2:
+        raise SellRefused("usage")
+    asset_words, amount_text = split_amount(words)
+    asset_text = " ".join(asset_words)
+    if not asset_words or (
+        # Several words before the amount make sense only as a coin's name ("bitcoin cash").
+        len(asset_words) > 1 and (markets is None or markets.currency_named(asset_text) is None)
+    ):
+        raise SellRefused("usage")
+    currency, market = parse_asset(asset_text, markets)
+    amount = parse_amount(amount_text)
+    return SellRequest(currency, market, amount.kind, amount.value, amount.quote_currency)
 
-    amount = amount_text.strip().upper()
-    if amount == "ALL":
-        return SellRequest(currency, market, AmountKind.PERCENT, HUNDRED)
+
+def split_amount(words: Sequence[str]) -> tuple[list[str], str]:
+    """The asset's words and the amount: the last word, or the last two when the last is a
+    unit typed apart from its number (``50000 krw``, ``50,000 원``)."""
+    if len(words) >= 3 and _UNIT_WORD.fullmatch(words[-1]) and _NUMBER_WORD.fullmatch(words[-2]):
+        return list(words[:-2]), words[-2] + words[-1]
+    return list(words[:-1]), words[-1]
+
+
+def parse_asset(text: str, markets: MarketList | None = None) -> tuple[str, str | None]:
+    """(currency, market code or None) for a ticker, a market code or a coin's name."""
+    text = text.strip()
+    if len(text) > MAX_ARGUMENT_LENGTH:
+        raise SellRefused("too_long")
+    asset = text.upper()
+    if match := _MARKET.fullmatch(asset):
+        return match.group(2), asset
+    ticker = _CURRENCY.fullmatch(asset) is not None
+    # A listed ticker wins over a name (a coin may be named like another's ticker).
+    if ticker and (markets is None or asset in markets.currencies):
+        return asset, None
+    if markets is not None and _NAME.fullmatch(text):
+        named = markets.currency_named(text)
+        if named is not None:
+            return named, None
+    if ticker:
+        return asset, None  # not listed: the account check says whether it is held
+    raise SellRefused("bad_asset", asset=text)
+
+
+def parse_amount(text: str) -> Amount:
+    """``50%``, ``전량``, ``0.5``, ``50,000원``, ``5만원``, ``50000krw`` (see the module doc)."""
+    typed = text.strip()
+    amount = typed.upper()
+    if amount in WORD_PERCENTS:
+        return Amount(AmountKind.PERCENT, WORD_PERCENTS[amount])
     if match := _PERCENT.fullmatch(amount):
-        percent = _number(match.group(1))
+        percent = _number(match.group(1), typed)
         if not Decimal(0) < percent <= HUNDRED:
-            raise SellRefused("percent_range", amount=amount_text)
-        return SellRequest(currency, market, AmountKind.PERCENT, percent)
+            raise SellRefused("percent_range", amount=typed)
+        return Amount(AmountKind.PERCENT, percent)
     if match := _QUANTITY.fullmatch(amount):
-        quantity = _number(match.group(1))
+        quantity = _number(match.group(1), typed)
         if quantity <= 0:
-            raise SellRefused("amount_not_positive", amount=amount_text)
-        return SellRequest(currency, market, AmountKind.QUANTITY, quantity)
+            raise SellRefused("amount_not_positive", amount=typed)
+        return Amount(AmountKind.QUANTITY, quantity)
     if match := _QUOTE.fullmatch(amount):
-        value = _number(match.group(1))
-        if value <= 0:
-            raise SellRefused("amount_not_positive", amount=amount_text)
-        return SellRequest(currency, market, AmountKind.QUOTE, value, match.group(2))
+        value = _number(match.group(1), typed)
+        quote = "KRW" if match.group(2) == "원" else match.group(2)
+        return _quote(value, quote, typed)
+    if match := _KOREAN_UNIT.fullmatch(amount):
+        value = _number(match.group(1), typed) * KOREAN_UNITS[match.group(2)]
+        return _quote(value, "KRW", typed)
     if amount.startswith("-"):
-        raise SellRefused("amount_not_positive", amount=amount_text)
-    raise SellRefused("bad_amount", amount=amount_text)
+        raise SellRefused("amount_not_positive", amount=typed)
+    if re.fullmatch(r"[0-9.,]+[천만억]", amount):
+        raise SellRefused("amount_needs_won", amount=typed)  # "5만": 5만 what?
+    raise SellRefused("bad_amount", amount=typed)
+
+
+def _quote(value: Decimal, quote: str, typed: str) -> Amount:
+    if value <= 0:
+        raise SellRefused("amount_not_positive", amount=typed)
+    return Amount(AmountKind.QUOTE, value, quote)
 
 
 @dataclass(frozen=True, slots=True)

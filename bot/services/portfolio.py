@@ -1,18 +1,22 @@
-"""What the user holds and what it is worth: accounts + one ticker call."""
+"""What the user holds and what it is worth: accounts + the market list + one ticker call.
+
+Profit as Upbit's app shows it: per holding 평가손익 (value − cost at the average buy price)
+and 수익률; totals over the coins in KRW: 매수금액 (cost), 평가금액 (value), 평가손익, 수익률.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.services.coalesce import Coalescer
+from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange
 from bot.services.upbit_answers import exchange_unavailable
 from bot.upbit.errors import UpbitError
 from bot.upbit.rules import MIN_ORDER_TOTAL
 
-MARKETS_CACHE_SECONDS = 600.0
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,40 +25,65 @@ class Holding:
     market: str | None  # None for the quote currency itself (KRW)
     quote_currency: str
     available: Decimal
-    locked: Decimal
+    locked: Decimal  # in open orders (주문 중)
     avg_buy_price: Decimal
     price: Decimal | None  # None when the market is not listed
     value: Decimal | None  # (available + locked) × price, in the quote currency
     value_krw: Decimal | None
     pnl_percent: Decimal | None
     dust: bool  # the available part is worth less than the market's minimum order
+    name: CoinName | None = None
+    warning: bool = False  # under Upbit's investment warning
+    cost: Decimal | None = None  # (available + locked) × average buy price, quote currency
+    cost_krw: Decimal | None = None
 
     @property
     def sellable(self) -> bool:
         return self.market is not None and self.price is not None and not self.dust
 
+    @property
+    def pnl(self) -> Decimal | None:
+        """평가손익 in the quote currency; None without a price or a known buy price."""
+        if self.value is None or self.cost is None:
+            return None
+        return self.value - self.cost
+
+    @property
+    def pnl_krw(self) -> Decimal | None:
+        if self.value_krw is None or self.cost_krw is None:
+            return None
+        return self.value_krw - self.cost_krw
+
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
     holdings: tuple[Holding, ...]
-    total_krw: Decimal
+    total_krw: Decimal  # everything: cash and coins
     paper: bool
+    cash_krw: Decimal = Decimal(0)  # KRW, available and in orders
+    coins_cost_krw: Decimal = Decimal(0)  # 매수금액: coins with a price and a buy price
+    coins_value_krw: Decimal = Decimal(0)  # 평가금액 of the same coins
+
+    @property
+    def pnl_krw(self) -> Decimal:
+        return self.coins_value_krw - self.coins_cost_krw
+
+    @property
+    def pnl_percent(self) -> Decimal | None:
+        if self.coins_cost_krw <= 0:
+            return None
+        return self.pnl_krw / self.coins_cost_krw * HUNDRED
+
+    @property
+    def sellable(self) -> tuple[Holding, ...]:
+        return tuple(h for h in self.holdings if h.sellable)
 
 
 class PortfolioService:
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, markets: MarketDirectory | None = None) -> None:
         self._exchange = exchange
-        self._listed: frozenset[str] = frozenset()
-        self._listed_at = float("-inf")
+        self._markets = markets or MarketDirectory(exchange)
         self._reads: Coalescer[Portfolio] = Coalescer()
-
-    async def _listed_markets(self) -> frozenset[str]:
-        # Upbit answers 404 for a whole ticker call when one code is unknown (a delisted
-        # coin), so ask only for listed markets.
-        if time.monotonic() - self._listed_at > MARKETS_CACHE_SECONDS:
-            self._listed = frozenset(m.market for m in await self._exchange.markets())
-            self._listed_at = time.monotonic()
-        return self._listed
 
     async def portfolio(self) -> Portfolio:
         """The holdings valued now. Requests that arrive while one is being read share it
@@ -64,18 +93,20 @@ class PortfolioService:
     async def _read(self) -> Portfolio:
         try:
             accounts = await self._exchange.accounts()
-            listed = await self._listed_markets()
+            # Upbit answers 404 for a whole ticker call when one code is unknown (a delisted
+            # coin), so ask only for listed markets.
+            markets = await self._markets.current(LISTING_MAX_AGE)
             wanted = {a.market for a in accounts if a.currency != a.unit_currency}
             # Convert BTC- and USDT-market values to KRW too.
             wanted |= {f"KRW-{a.unit_currency}" for a in accounts if a.unit_currency != "KRW"}
-            markets = sorted(m for m in wanted if m in listed)
-            tickers = await self._exchange.tickers(markets) if markets else []
+            listed = sorted(m for m in wanted if m in markets.listed)
+            tickers = await self._exchange.tickers(listed) if listed else []
         except UpbitError as exc:
             raise exchange_unavailable(exc) from exc
         prices = {t.market: t.trade_price for t in tickers}
 
         holdings: list[Holding] = []
-        total = Decimal(0)
+        total = cash = cost_total = value_total = Decimal(0)
         for account in accounts:
             amount = account.balance + account.locked
             if account.currency == account.unit_currency:
@@ -96,6 +127,7 @@ class PortfolioService:
                 )
                 if account.currency == "KRW":
                     total += amount
+                    cash += amount
                 continue
             price = prices.get(account.market)
             value = amount * price if price is not None else None
@@ -107,9 +139,14 @@ class PortfolioService:
             value_krw = value * to_krw if value is not None and to_krw is not None else None
             if value_krw is not None:
                 total += value_krw
-            pnl = None
+            pnl = cost = cost_krw = None
             if price is not None and account.avg_buy_price > 0:
-                pnl = (price - account.avg_buy_price) / account.avg_buy_price * 100
+                pnl = (price - account.avg_buy_price) / account.avg_buy_price * HUNDRED
+                cost = amount * account.avg_buy_price
+                cost_krw = cost * to_krw if to_krw is not None else None
+            if value_krw is not None and cost_krw is not None:
+                cost_total += cost_krw
+                value_total += value_krw
             minimum = MIN_ORDER_TOTAL.get(account.unit_currency, Decimal(0))
             dust = price is None or account.balance * price < minimum
             holdings.append(
@@ -125,7 +162,18 @@ class PortfolioService:
                     value_krw,
                     pnl,
                     dust,
+                    name=markets.name(account.currency),
+                    warning=markets.warning(account.market),
+                    cost=cost,
+                    cost_krw=cost_krw,
                 )
             )
         holdings.sort(key=lambda h: (h.market is not None, -(h.value_krw or Decimal(0))))
-        return Portfolio(tuple(holdings), total, self._exchange.is_paper)
+        return Portfolio(
+            tuple(holdings),
+            total,
+            self._exchange.is_paper,
+            cash_krw=cash,
+            coins_cost_krw=cost_total,
+            coins_value_krw=value_total,
+        )

@@ -47,6 +47,7 @@ from bot.services.announce import Announcer, Delivery
 from bot.services.clock import Clock, utc_now
 from bot.services.errors import SellRefused
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
+from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange, OrderRepository
 from bot.services.sell_tails import SellKind, split_tail
 from bot.services.upbit_answers import created, error_code, exchange_unavailable, order_fill
@@ -81,6 +82,16 @@ class SellPreview:
     expires_at: datetime
     paper: bool
     limit: LimitQuote | None = None  # a limit or protected sell (`bot.services.limit_sells`)
+    avg_buy_price: Decimal = Decimal(0)  # of the holding; 0 when Upbit does not know it
+    name: CoinName | None = None  # from Upbit's market list
+    warning: bool = False  # the market is under Upbit's investment warning
+
+    @property
+    def expected_pnl(self) -> Decimal | None:
+        """Estimated net proceeds minus what the volume cost at the average buy price."""
+        if self.avg_buy_price <= 0:
+            return None
+        return self.est_net - self.volume * self.avg_buy_price
 
 
 class ConfirmStatus(StrEnum):
@@ -110,8 +121,10 @@ class SellService:
         lookup_delays: tuple[float, ...] = (0.3, 1.0, 2.0),
         on_order_placed: Callable[[OrderRecord], None] | None = None,
         announcer: Announcer | None = None,
+        markets: MarketDirectory | None = None,
     ) -> None:
         self._exchange = exchange
+        self._markets = markets or MarketDirectory(exchange)
         self._repo = repo
         self._announcer = announcer or Announcer(repo, clock=clock)
         self._confirm_timeout = confirm_timeout
@@ -130,7 +143,8 @@ class SellService:
     ) -> SellPreview:
         """Check a ``/sell`` request against the account and the book; store it as PENDING."""
         words, tail = split_tail(args)
-        request = parse_sell_args(words)
+        markets = await self._markets.names(LISTING_MAX_AGE)  # fresh warnings
+        request = parse_sell_args(words, markets)
         market, chance, book = await self._market_data(request)
         limit: LimitQuote | None = None
         if tail.kind is SellKind.MARKET:
@@ -172,6 +186,9 @@ class SellService:
             expires_at=pending.expires_at,
             paper=self.paper,
             limit=limit,
+            avg_buy_price=chance.ask_account.avg_buy_price,
+            name=markets.name(request.currency),
+            warning=markets.warning(market),
             **preview,
         )
 

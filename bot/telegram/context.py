@@ -11,6 +11,7 @@ from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.clock import Clock
 from bot.services.fills import FillWatcher
 from bot.services.history import HistoryService
+from bot.services.markets import MarketDirectory
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.profit import ProfitService
@@ -37,6 +38,7 @@ class Services:
     paper: bool
     clock: Clock
     tz: tzinfo  # TIMEZONE: every time shown to a person
+    markets: MarketDirectory  # coin names and warnings, cached
 
     def now(self) -> datetime:
         return self.clock()

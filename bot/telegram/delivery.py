@@ -12,12 +12,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot, CallbackQuery, ForceReply, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain import OrderRecord
 from bot.services.announce import NoticeUndeliverable
+from bot.services.markets import MarketDirectory
 from bot.telegram import keyboards, render, render_orders
 from bot.telegram.i18n import t
 
@@ -57,7 +58,7 @@ async def send_html(
     *,
     lang: str,
     paper: bool,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | ForceReply | None = None,
 ) -> Message:
     """Send ``text`` (split if long); the keyboard goes on the last part."""
     chunks = render.split_message(render.with_paper_tag(text, lang, paper))
@@ -66,7 +67,7 @@ async def send_html(
         markup = reply_markup if index == len(chunks) - 1 else None
 
         async def call(
-            chunk: str = chunk, markup: InlineKeyboardMarkup | None = markup
+            chunk: str = chunk, markup: InlineKeyboardMarkup | ForceReply | None = markup
         ) -> Message:
             return await bot.send_message(
                 chat_id,
@@ -128,6 +129,23 @@ async def edit_html(
             raise
 
 
+async def edit_markup(
+    bot: Bot, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup
+) -> None:
+    """Swap a message's buttons (a picker's page); an unchanged keyboard is not an error."""
+
+    async def call() -> object:
+        return await bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+        )
+
+    try:
+        await with_retries(call)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 async def answer_quietly(
     query: CallbackQuery, text: str | None = None, *, show_alert: bool = False
 ) -> None:
@@ -142,11 +160,15 @@ async def answer_quietly(
 class TelegramNotifier:
     """Announces final orders to the chat they came from (the fill watcher's `Notifier`)."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, markets: MarketDirectory | None = None) -> None:
         self._bot = bot
+        self._markets = markets
 
     async def announce(self, order: OrderRecord) -> None:
-        text = render.fill_notice(order.lang, order)
+        name = None
+        if self._markets is not None:
+            name = (await self._markets.names()).name(order.market.partition("-")[2])
+        text = render.fill_notice(order.lang, order, name)
         markup = None
         rest = render_orders.protected_rest(order)
         if rest is not None:
@@ -156,12 +178,13 @@ class TelegramNotifier:
             if data is not None:
                 markup = keyboards.rest_keyboard(order.lang, data, volume, currency)
         try:
+            # The paper tag is already inside the notice's first line (the phone's banner).
             await send_html(
                 self._bot,
                 order.chat_id,
                 text,
                 lang=order.lang,
-                paper=order.paper,
+                paper=False,
                 reply_markup=markup,
             )
         except Forbidden as exc:

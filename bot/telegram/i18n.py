@@ -42,7 +42,7 @@ EN: dict[str, str] = {
         "/help — this message"
     ),
     "cmd_balance": "Holdings and value",
-    "cmd_sell": "Sell: /sell BTC 50%",
+    "cmd_sell": "Sell: /sell, or /sell BTC 50%",
     "cmd_cancel": "Drop a pending preview",
     "cmd_orders": "Recent orders",
     "cmd_order": "One order: /order UUID",
@@ -51,35 +51,48 @@ EN: dict[str, str] = {
     "cmd_help": "How to use this bot",
     # /sell refusals
     "usage": (
-        "Usage: <code>/sell ASSET AMOUNT</code>\n"
-        "Examples: <code>/sell BTC 50%</code>, <code>/sell ETH all</code>, "
-        "<code>/sell XRP 100</code>, <code>/sell BTC 50000krw</code>"
+        "Usage: <code>/sell COIN AMOUNT</code>, or just /sell to pick with buttons.\n"
+        "Examples: <code>/sell BTC 50%</code>, <code>/sell Bitcoin all</code>, <code>/sell ETH "
+        "half</code>, <code>/sell XRP 100</code>, <code>/sell BTC 50000 krw</code>"
     ),
     "too_long": "That is too long to be a sell request. Try <code>/sell BTC 50%</code>.",
-    "bad_asset": "<code>{asset}</code> is not a currency or market code (e.g. BTC, KRW-BTC).",
-    "bad_amount": (
-        "I can't read the amount <code>{amount}</code>. Use a percentage (50%), "
-        "<code>all</code>, a quantity (0.0123) or a quote amount (50000krw)."
+    "bad_asset": (
+        "I don't know the coin <code>{asset}</code>. Write its ticker (BTC), market (KRW-BTC) "
+        "or name (Bitcoin), or send /sell alone to pick from your holdings."
     ),
-    "percent_range": "The percentage must be above 0% and at most 100% (got {amount}).",
-    "amount_not_positive": "The amount must be more than zero (got {amount}).",
-    "not_held": "You hold no {currency} that can be sold.",
+    "bad_amount": (
+        "I can't read the amount <code>{amount}</code>. Write a percentage (<code>50%</code>), "
+        "<code>all</code>, <code>half</code>, a quantity (<code>0.0123</code>) or the KRW "
+        "amount to receive (<code>50000 krw</code>, <code>50,000krw</code>)."
+    ),
+    "percent_range": (
+        "The percentage must be above 0% and at most 100% (got {amount}). For example "
+        "<code>50%</code>, or <code>all</code>."
+    ),
+    "amount_not_positive": (
+        "The amount must be more than zero (got {amount}). For example <code>0.01</code>, "
+        "<code>50%</code> or <code>50000 krw</code>."
+    ),
+    "not_held": "You hold no {currency} that can be sold. /balance shows what you hold.",
     "market_unknown": "The market {market} does not exist on Upbit.",
     "market_inactive": "{market} is not trading right now.",
     "no_market_sell": "{market} does not accept market sell orders.",
-    "quote_mismatch": "This market is quoted in {expected}, not {quote}.",
+    "quote_mismatch": (
+        "This market is quoted in {expected}, not {quote}: write the amount in {expected}, or a "
+        "percentage."
+    ),
     "volume_zero": "That amount of {currency} rounds down to zero at 8 decimals.",
     "over_balance": (
-        "You asked to sell {volume} {currency} but only {available} {currency} is available."
+        "You asked to sell {volume} {currency} but only {available} {currency} is available. "
+        "<code>all</code> sells everything available."
     ),
     "book_too_thin": "The {market} order book is too thin for this sell. Try a smaller amount.",
     "below_min_total": (
-        "Upbit's minimum order on this market is {min_total} {quote}; this sell is worth about "
-        "{value} {quote}."
+        "Upbit's minimum order on this market is {min_total}; this sell is worth about {value}."
     ),
     "above_max_total": (
-        "Upbit's maximum order on this market is {max_total} {quote}; this sell is worth about "
-        "{value} {quote}. Sell in parts."
+        "Upbit's maximum order on this market is {max_total}; this sell is worth about {value}. "
+        "Sell in parts."
     ),
     # exchange errors
     "err_insufficient_funds": "Upbit says the balance is not enough for this order.",
@@ -104,18 +117,18 @@ EN: dict[str, str] = {
     "claim_already_confirmed": "Already confirmed — one order only.",
     "claim_cancelled": "This preview was cancelled. Nothing was sold.",
     "balance_changed": (
-        "Your available {currency} changed to {available}, less than the {volume} in the "
-        "preview. Nothing was sold. Start again with /sell."
+        "Your available {currency} changed: the preview had {volume}, now {available} is "
+        "available. Nothing was sold. Start again with /sell."
     ),
     "preview": (
-        "<b>Sell preview — {market}</b>\n"
-        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
-        "Best bid: {best_bid} {quote}\n"
-        "Est. average price: {avg_price} {quote}\n"
-        "Est. proceeds: {gross} {quote}\n"
-        "Fee ({fee_rate}%): {fee} {quote}\n"
-        "Est. net proceeds: <b>{net} {quote}</b>\n"
-        "Price impact: {impact}%\n"
+        "<b>Sell preview — {market}</b> {name}\n"
+        "{warning}Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Best bid: {best_bid}\n"
+        "Est. average price: {avg_price}\n"
+        "Est. proceeds: {gross}\n"
+        "Fee ({fee_rate}%): {fee}\n"
+        "Est. net proceeds: <b>{net}</b>\n"
+        "{pnl}Price impact: {impact}%\n"
         "Market order: the final price may differ.\n"
         "Confirm before {expires} ({seconds} s)."
     ),
@@ -138,33 +151,37 @@ EN: dict[str, str] = {
     "expired": "<b>Preview expired</b> — {market}, {volume} {currency}. Nothing was sold.",
     # fill notices
     "fill_done": (
-        "<b>Sold</b> — {market}\n"
+        "✅ {mark}<b>Sold</b> {executed} {currency} · received {net}\n"
+        "{name}{market}, market sell filled\n"
         "Executed: {executed} {currency}\n"
-        "Average price: {avg_price} {quote}\n"
-        "Gross proceeds: {gross} {quote}\n"
-        "Fee: {fee} {quote}\n"
-        "Net received: <b>{net} {quote}</b>\n"
-        "UUID: <code>{uuid}</code>"
+        "Average price: {avg_price}\n"
+        "Gross proceeds: {gross}\n"
+        "Fee: {fee}\n"
+        "Net received: <b>{net}</b>\n"
+        "{pnl}UUID: <code>{uuid}</code>"
     ),
     "fill_partial": (
-        "<b>Partially sold</b> — {market}\n"
+        "⚠️ {mark}<b>Partially sold</b> {executed} {currency} · received {net}\n"
+        "{name}{market}, market sell partly filled\n"
         "Executed: {executed} of {requested} {currency} (the rest was not sold)\n"
-        "Average price: {avg_price} {quote}\n"
-        "Gross proceeds: {gross} {quote}\n"
-        "Fee: {fee} {quote}\n"
-        "Net received: <b>{net} {quote}</b>\n"
-        "UUID: <code>{uuid}</code>"
+        "Average price: {avg_price}\n"
+        "Gross proceeds: {gross}\n"
+        "Fee: {fee}\n"
+        "Net received: <b>{net}</b>\n"
+        "{pnl}UUID: <code>{uuid}</code>"
     ),
     "fill_none": (
-        "<b>Order closed without a fill</b> — {market}, {requested} {currency}. "
-        "Nothing was sold.\nUUID: <code>{uuid}</code>"
+        "❌ {mark}<b>Order closed without a fill</b> · {requested} {currency}\n"
+        "Nothing was sold. {name}{market}\n"
+        "UUID: <code>{uuid}</code>"
     ),
     "fill_failed": (
-        "<b>Order not placed</b> — {market}, {requested} {currency}. Upbit has no order "
-        "with id <code>{identifier}</code>. Nothing was sold."
+        "❌ {mark}<b>Order not placed</b> · {requested} {currency} · nothing sold\n"
+        "{name}{market}: Upbit has no order with id <code>{identifier}</code>. Nothing was sold."
     ),
     "fill_refused": (
-        "<b>Order not placed</b> — {market}, {requested} {currency}. Nothing was sold.\n"
+        "❌ {mark}<b>Order not placed</b> · {requested} {currency} · nothing sold\n"
+        "{name}{market}. Nothing was sold.\n"
         "Upbit said: {error}"
     ),
     # limit and protected sells (/sell … @ PRICE, /sell … slip N%)
@@ -237,7 +254,7 @@ EN: dict[str, str] = {
     "ordtype_best": "best price",
     "open_hint": "A button asks before it cancels anything.",
     "btn_open_cancel": "✖ #{number} {market}",
-    "btn_prev": "◀ Previous",
+    "btn_prev": "◀ Prev",
     "btn_next": "Next ▶",
     "open_confirm": "<b>Cancel this order?</b>\n{row}\nUUID: <code>{uuid}</code>",
     "btn_cancel_confirm": "✅ Yes, cancel it",
@@ -259,20 +276,19 @@ EN: dict[str, str] = {
     "cmd_open": "Open orders, with cancel buttons",
     # /balance
     "balance_title": "<b>Your Upbit holdings</b>",
-    "balance_cash": "<b>{currency}</b>: {available} available, {locked} locked",
+    "balance_cash": "<b>KRW</b> {total} · available {available}{locked}",
     "balance_row": (
-        "<b>{currency}</b> ({market}): {available} available, {locked} locked\n"
-        "  avg buy {avg} · now {price} · value {value} {quote} · P/L {pnl}%"
+        "{title}{marks}\n"
+        "  Holding {amount} {currency}{locked}\n"
+        "  Avg buy {avg} · now {price}\n"
+        "  Value {value} · P/L {pnl} ({rate}%)"
     ),
-    "balance_row_unpriced": (
-        "<b>{currency}</b>: {available} available, {locked} locked · no listed market"
-    ),
-    "balance_dust": "  (dust: below the minimum order)",
-    "balance_total": "Total: <b>{total} KRW</b>",
+    "balance_row_unpriced": "<b>{currency}</b>: {amount} {currency}{locked} · no listed market",
+    "balance_total": "Total: <b>{total}</b>",
     "balance_empty": "You hold nothing on Upbit.",
     "balance_buttons_hint": "Quick sell opens a preview; nothing is sold without Confirm.",
     # /orders, /order, /export
-    "orders_title": "<b>Your last {count} orders</b>",
+    "orders_title": "<b>Your last {count} orders</b> (tap one for details)",
     "orders_none": "No orders yet.",
     "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
     "order_usage": "Usage: <code>/order UUID</code> (copy it from /orders).",
@@ -398,17 +414,52 @@ EN: dict[str, str] = {
     "cmd_alert": "Price alert: /alert BTC >= 110000000",
     "cmd_alerts": "Your price alerts",
     "cmd_pnl": "Realised profit/loss by day and month",
+    "paper_mark": "[PAPER]",
+    "amount_needs_won": (
+        "Add the unit: <code>{amount}원</code>, or a KRW amount such as <code>50000 krw</code>."
+    ),
+    "preview_pnl": "Expected realised P/L: <b>{pnl} ({rate}%)</b> vs avg buy {avg}\n",
+    "warning_line": "⚠️ Under Upbit's investment warning.\n",
+    "fill_pnl": "Realised P/L: <b>{pnl} ({rate}%)</b> vs avg buy {avg}\n",
+    "balance_locked": " · {locked} in orders",
+    "balance_other_cash": "<b>{currency}</b> {available} available{locked}",
+    "mark_dust": " · dust (below the minimum order)",
+    "mark_warning": " · ⚠️ investment warning",
+    "balance_totals": (
+        "Total cost: {cost}\n"
+        "Total value: {value}\n"
+        "P/L: <b>{pnl} ({rate}%)</b>\n"
+        "Total assets: <b>{total}</b>"
+    ),
+    "balance_pick_hint": (
+        "Tap a coin to sell some of it (page {page} of {pages}); nothing is sold without Confirm."
+    ),
+    "btn_refresh": "🔄 Refresh",
+    "btn_other_amount": "Another amount",
+    "refreshed": "Updated.",
+    "sell_pick": "<b>Sell</b> — which coin? (page {page} of {pages})",
+    "sell_pick_none": (
+        "You hold no coin that can be sold right now (dust below the minimum order is left out)."
+    ),
+    "sell_amounts": (
+        "<b>Sell {name}</b> ({market}) — how much?\nAvailable: {available} {currency}"
+    ),
+    "sell_ask_amount": (
+        "How much <b>{name}</b> ({market}) to sell? Reply to this message with an amount, e.g. "
+        "<code>25%</code>, <code>all</code>, <code>0.01</code> or <code>50000 krw</code>."
+    ),
+    "sell_ask_placeholder": "e.g. 25% or 50000 krw",
 }
 
 KO: dict[str, str] = {
-    "paper_tag": "🧪 <b>모의</b> 거래 (실제 주문 없음)",
+    "paper_tag": "🧪 <b>모의 거래</b> — 실제 주문은 나가지 않습니다",
     "not_allowed": "허용된 사용자만 쓸 수 있는 봇입니다.",
-    "private_only": "안전을 위해 이 봇은 개인 대화에서만 동작합니다.",
+    "private_only": "안전을 위해 이 봇은 1:1 대화에서만 동작합니다.",
     "upbit_blocked": (
         "⛔ 요청이 너무 많아 업비트가 봇의 {group} 요청을 차단했습니다. "
         "{seconds}초 남았고, 그때까지 이 요청은 보내지 않습니다."
     ),
-    "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders 를 확인해 주세요.",
+    "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders에서 주문 내역을 확인해 주세요.",
     "help": (
         "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유 자산을 안전하게 매도합니다.\n"
         "모든 매도는 미리보기를 먼저 보여 주며, <b>확인</b>을 누르기 전에는 매도하지 않습니다.\n\n"
@@ -429,121 +480,133 @@ KO: dict[str, str] = {
         "/settings — 언어와 빠른 매도 버튼\n"
         "/help — 이 도움말"
     ),
-    "cmd_balance": "보유 자산과 평가 금액",
-    "cmd_sell": "매도: /sell BTC 50%",
-    "cmd_cancel": "대기 중인 미리보기 취소",
-    "cmd_orders": "최근 주문",
+    "cmd_balance": "보유자산과 평가손익",
+    "cmd_sell": "매도: /sell 또는 /sell BTC 50%",
+    "cmd_cancel": "대기 중인 매도 미리보기 취소",
+    "cmd_orders": "최근 주문 내역",
     "cmd_order": "주문 조회: /order UUID",
     "cmd_status": "봇과 업비트 상태",
-    "cmd_export": "주문 기록 CSV",
+    "cmd_export": "주문 내역 CSV 내보내기",
     "cmd_help": "사용법",
     "usage": (
-        "사용법: <code>/sell 자산 수량</code>\n"
-        "예: <code>/sell BTC 50%</code>, <code>/sell ETH all</code>, "
-        "<code>/sell XRP 100</code>, <code>/sell BTC 50000krw</code>"
+        "사용법: <code>/sell 코인 수량</code> (/sell만 보내면 버튼으로 고를 수 있습니다)\n"
+        "예: <code>/sell BTC 50%</code>, <code>/sell 비트코인 전량</code>, <code>/sell ETH 절반</code>, "
+        "<code>/sell XRP 100</code>, <code>/sell BTC 5만원</code>"
     ),
-    "too_long": "매도 요청으로 보기엔 너무 깁니다. 예: <code>/sell BTC 50%</code>",
-    "bad_asset": "<code>{asset}</code> 은(는) 화폐나 마켓 코드가 아닙니다 (예: BTC, KRW-BTC).",
+    "too_long": "매도 요청으로 보기에는 너무 깁니다. <code>/sell BTC 50%</code>처럼 보내 주세요.",
+    "bad_asset": (
+        "코인을 찾지 못했습니다: <code>{asset}</code>\n"
+        "티커(BTC), 마켓 코드(KRW-BTC), 코인 이름(비트코인) 중 하나로 적거나 /sell만 보내 보유 코인에서 골라 주세요."
+    ),
     "bad_amount": (
-        "수량 <code>{amount}</code> 을(를) 읽을 수 없습니다. 비율(50%), <code>all</code>, "
-        "수량(0.0123), 받을 금액(50000krw) 중 하나로 적어 주세요."
+        "수량을 읽지 못했습니다: <code>{amount}</code>\n"
+        "비율(<code>50%</code>), <code>전량</code>, <code>절반</code>, 코인 수량(<code>0.0123</code>), 받을 "
+        "금액(<code>5만원</code>, <code>50,000원</code>, <code>1.5만원</code>) 중 하나로 적어 주세요. 숫자는 0~9로만 "
+        "씁니다."
     ),
-    "percent_range": "비율은 0% 초과 100% 이하여야 합니다 (입력: {amount}).",
-    "amount_not_positive": "수량은 0보다 커야 합니다 (입력: {amount}).",
-    "not_held": "매도할 수 있는 {currency} 보유량이 없습니다.",
+    "percent_range": (
+        "비율은 0%보다 크고 100% 이하여야 합니다(입력: {amount}). 예: <code>50%</code>, <code>전량</code>"
+    ),
+    "amount_not_positive": (
+        "0보다 큰 수량을 적어 주세요(입력: {amount}). 예: <code>0.01</code>, <code>50%</code>, <code>5만원</code>"
+    ),
+    "not_held": "매도할 수 있는 {currency} 보유량이 없습니다. /balance에서 보유 코인을 확인해 주세요.",
     "market_unknown": "업비트에 {market} 마켓이 없습니다.",
     "market_inactive": "{market} 마켓은 지금 거래할 수 없습니다.",
     "no_market_sell": "{market} 마켓은 시장가 매도를 받지 않습니다.",
-    "quote_mismatch": "이 마켓의 호가 화폐는 {quote} 가 아니라 {expected} 입니다.",
-    "volume_zero": "그 {currency} 수량은 소수점 8자리에서 내림하면 0입니다.",
-    "over_balance": "{volume} {currency} 매도를 요청했지만 주문 가능 수량은 {available} {currency} 입니다.",
-    "book_too_thin": "{market} 호가가 이 매도를 받기에 부족합니다. 수량을 줄여 주세요.",
-    "below_min_total": (
-        "이 마켓의 최소 주문 금액은 {min_total} {quote} 입니다. 이번 매도는 약 {value} {quote} 입니다."
+    "quote_mismatch": "이 마켓은 {expected} 마켓입니다({quote} 아님). 금액을 {expected}로 적거나 비율로 적어 주세요.",
+    "volume_zero": "그 수량은 소수점 8자리에서 내림하면 0 {currency}입니다. 조금 더 큰 수량을 적어 주세요.",
+    "over_balance": (
+        "주문가능 수량보다 많습니다. 요청: {volume} {currency}, 주문가능: {available} {currency}. "
+        "<code>전량</code>으로 적으면 주문가능 수량을 모두 매도합니다."
     ),
-    "above_max_total": (
-        "이 마켓의 최대 주문 금액은 {max_total} {quote} 입니다. 이번 매도는 약 {value} {quote} "
-        "입니다. 나누어 매도해 주세요."
-    ),
-    "err_insufficient_funds": "업비트: 주문 가능 잔고가 부족합니다.",
-    "err_under_min_total": "업비트: 최소 주문 금액보다 작습니다.",
-    "err_over_max_total": "업비트: 최대 주문 금액을 넘습니다.",
+    "book_too_thin": "{market} 호가 잔량이 이 매도를 받기에 부족합니다. 수량을 줄여 주세요.",
+    "below_min_total": "이 마켓의 최소 주문금액은 {min_total}입니다. 이번 매도는 약 {value}입니다.",
+    "above_max_total": "이 마켓의 최대 주문금액은 {max_total}입니다. 이번 매도는 약 {value}이므로 나누어 매도해 주세요.",
+    "err_insufficient_funds": "업비트: 주문가능 잔고가 부족합니다.",
+    "err_under_min_total": "업비트: 최소 주문금액보다 작습니다.",
+    "err_over_max_total": "업비트: 최대 주문금액을 넘습니다.",
     "err_invalid_volume": "업비트가 주문 수량을 받지 않았습니다.",
     "err_ip_not_allowed": "업비트 거부: 이 서버의 IP가 API 키의 허용 IP 목록에 없습니다.",
-    "err_key_expired": "업비트 거부: API 키가 만료되었습니다. upbit.com 에서 새 키를 발급해 주세요.",
+    "err_key_expired": "업비트 거부: API 키가 만료되었습니다. upbit.com에서 새 키를 발급해 주세요.",
     "err_out_of_scope": "업비트 거부: API 키에 필요한 권한이 없습니다.",
-    "err_auth": "업비트가 API 키를 거부했습니다. UPBIT_ACCESS_KEY 와 UPBIT_SECRET_KEY 를 확인해 주세요.",
-    "err_rate_limited": "업비트 요청 한도에 걸렸습니다. 잠시 뒤 다시 시도해 주세요.",
-    "err_market_offline": "업비트 마켓이 점검 중입니다. 나중에 다시 시도해 주세요.",
+    "err_auth": "업비트가 API 키를 거부했습니다. UPBIT_ACCESS_KEY와 UPBIT_SECRET_KEY를 확인해 주세요.",
+    "err_rate_limited": "업비트 요청 한도를 넘었습니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_market_offline": "업비트 마켓이 점검 중입니다. 잠시 뒤 다시 시도해 주세요.",
     "err_order_rejected": "업비트가 주문을 거부했습니다.",
-    "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",
-    "err_not_sent": "주문을 업비트로 보내지 못했습니다. 아무것도 매도되지 않았습니다.",
-    "claim_not_found": "알 수 없는 미리보기입니다. /sell 로 다시 시작해 주세요.",
+    "err_exchange": "업비트에 연결할 수 없습니다. 매도된 것은 없습니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_not_sent": "주문을 업비트로 보내지 못했습니다. 매도된 것은 없습니다.",
+    "claim_not_found": "알 수 없는 미리보기입니다. /sell로 다시 시작해 주세요.",
     "claim_not_owner": "다른 사용자의 미리보기입니다.",
-    "claim_expired": "미리보기가 만료되었습니다. 아무것도 매도되지 않았습니다. /sell 로 다시 시작해 주세요.",
-    "claim_already_confirmed": "이미 확인되었습니다 — 주문은 하나만 나갑니다.",
-    "claim_cancelled": "취소된 미리보기입니다. 아무것도 매도되지 않았습니다.",
+    "claim_expired": "미리보기 시간이 지났습니다. 매도된 것은 없습니다. /sell로 다시 시작해 주세요.",
+    "claim_already_confirmed": "이미 확인했습니다. 주문은 한 번만 나갑니다.",
+    "claim_cancelled": "취소한 미리보기입니다. 매도된 것은 없습니다.",
     "balance_changed": (
-        "주문 가능한 {currency} 가 {available} 로 바뀌어 미리보기의 {volume} 보다 적습니다. "
-        "아무것도 매도되지 않았습니다. /sell 로 다시 시작해 주세요."
+        "주문가능 수량이 바뀌었습니다(미리보기 {volume} {currency}, 지금 {available} {currency}). 매도된 것은 없습니다. "
+        "/sell로 다시 시작해 주세요."
     ),
     "preview": (
-        "<b>매도 미리보기 — {market}</b>\n"
-        "수량: <b>{volume} {currency}</b> (주문 가능 {available} 의 {share}%)\n"
-        "매수 1호가: {best_bid} {quote}\n"
-        "예상 평균 체결가: {avg_price} {quote}\n"
-        "예상 체결 금액: {gross} {quote}\n"
-        "수수료 ({fee_rate}%): {fee} {quote}\n"
-        "예상 실수령액: <b>{net} {quote}</b>\n"
-        "가격 영향: {impact}%\n"
+        "<b>매도 미리보기 — {market}</b> {name}\n"
+        "{warning}매도 수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
+        "매수 1호가: {best_bid}\n"
+        "예상 평균 체결가: {avg_price}\n"
+        "예상 체결금액: {gross}\n"
+        "수수료({fee_rate}%): {fee}\n"
+        "예상 실수령액: <b>{net}</b>\n"
+        "{pnl}가격 영향: {impact}%\n"
         "시장가 주문이라 실제 체결가는 달라질 수 있습니다.\n"
-        "{expires} 까지 확인해 주세요 ({seconds}초)."
+        "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "btn_confirm": "✅ 매도 확인",
     "btn_cancel": "✖ 취소",
-    "placing": "주문을 넣는 중…",
+    "placing": "주문을 넣는 중입니다…",
     "placed": (
         "<b>주문 접수</b> — {market}, {volume} {currency} 매도\n"
-        "UUID: <code>{uuid}</code>\n체결되면 알려 드립니다."
+        "UUID: <code>{uuid}</code>\n"
+        "체결되면 알려 드리겠습니다."
     ),
-    "failed": "<b>주문 실패</b> — {market}, {volume} {currency}\n{reason}",
+    "failed": ("<b>주문 실패</b> — {market}, {volume} {currency}\n{reason}"),
     "unknown": (
         "<b>주문 전송, 결과 확인 중</b> — {market}, {volume} {currency}\n"
-        "업비트가 제때 답하지 않았습니다. 주문 id <code>{identifier}</code> 로 확인해서 알려 "
-        "드리며, 두 번째 주문은 보내지 않습니다."
+        "업비트가 제때 응답하지 않았습니다. 주문 id <code>{identifier}</code> 기준으로 결과를 확인해 알려 드리며, 주문을 다시 보내지는 "
+        "않습니다."
     ),
-    "cancelled": "취소했습니다. 아무것도 매도되지 않았습니다.",
+    "cancelled": "취소했습니다. 매도된 것은 없습니다.",
     "cancelled_none": "취소할 미리보기가 없습니다.",
-    "cancelled_n": "대기 중인 미리보기 {count}개를 취소했습니다. 아무것도 매도되지 않았습니다.",
-    "expired": "<b>미리보기 만료</b> — {market}, {volume} {currency}. 아무것도 매도되지 않았습니다.",
+    "cancelled_n": "대기 중인 미리보기 {count}개를 취소했습니다. 매도된 것은 없습니다.",
+    "expired": "<b>미리보기 시간 종료</b> — {market}, {volume} {currency}. 매도된 것은 없습니다.",
     "fill_done": (
-        "<b>매도 체결</b> — {market}\n"
+        "✅ {mark}{currency} {executed} 매도 체결 · 실수령 {net}\n"
+        "{name}{market} 시장가 매도가 모두 체결되었습니다.\n"
         "체결 수량: {executed} {currency}\n"
-        "평균 체결가: {avg_price} {quote}\n"
-        "체결 금액: {gross} {quote}\n"
-        "수수료: {fee} {quote}\n"
-        "실수령액: <b>{net} {quote}</b>\n"
-        "UUID: <code>{uuid}</code>"
+        "평균 체결가: {avg_price}\n"
+        "체결금액: {gross}\n"
+        "수수료: {fee}\n"
+        "실수령액: <b>{net}</b>\n"
+        "{pnl}UUID: <code>{uuid}</code>"
     ),
     "fill_partial": (
-        "<b>일부 체결</b> — {market}\n"
+        "⚠️ {mark}{currency} {executed} 일부 체결 · 실수령 {net}\n"
+        "{name}{market} 시장가 매도가 일부만 체결되었습니다.\n"
         "체결 수량: {requested} {currency} 중 {executed} {currency} (나머지는 매도되지 않음)\n"
-        "평균 체결가: {avg_price} {quote}\n"
-        "체결 금액: {gross} {quote}\n"
-        "수수료: {fee} {quote}\n"
-        "실수령액: <b>{net} {quote}</b>\n"
-        "UUID: <code>{uuid}</code>"
+        "평균 체결가: {avg_price}\n"
+        "체결금액: {gross}\n"
+        "수수료: {fee}\n"
+        "실수령액: <b>{net}</b>\n"
+        "{pnl}UUID: <code>{uuid}</code>"
     ),
     "fill_none": (
-        "<b>체결 없이 종료된 주문</b> — {market}, {requested} {currency}. "
-        "아무것도 매도되지 않았습니다.\nUUID: <code>{uuid}</code>"
+        "❌ {mark}{currency} 주문이 체결 없이 종료 · 매도된 것 없음\n"
+        "{name}{market}, 주문 수량 {requested} {currency}\n"
+        "UUID: <code>{uuid}</code>"
     ),
     "fill_failed": (
-        "<b>주문 실패</b> — {market}, {requested} {currency}. 업비트에 id "
-        "<code>{identifier}</code> 주문이 없습니다. 아무것도 매도되지 않았습니다."
+        "❌ {mark}{currency} 매도 주문 실패 · 매도된 것 없음\n"
+        "{name}{market}, {requested} {currency}: 업비트에 이 주문이 없습니다(주문 id <code>{identifier}</code>)."
     ),
     "fill_refused": (
-        "<b>주문 실패</b> — {market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"
+        "❌ {mark}{currency} 매도 주문 실패 · 매도된 것 없음\n"
+        "{name}{market}, {requested} {currency}\n"
         "업비트 응답: {error}"
     ),
     "bad_price": (
@@ -631,34 +694,35 @@ KO: dict[str, str] = {
     "open_failed": "<b>취소하지 못했습니다.</b> {reason}",
     "open_unavailable": "지금은 업비트에서 미체결 주문을 불러올 수 없습니다. {reason}",
     "cmd_open": "미체결 주문 보기·취소",
-    "balance_title": "<b>업비트 보유 자산</b>",
-    "balance_cash": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked}",
+    "balance_title": "<b>업비트 보유자산</b>",
+    "balance_cash": "<b>보유 KRW</b> {total} · 주문가능 {available}{locked}",
     "balance_row": (
-        "<b>{currency}</b> ({market}): 주문 가능 {available}, 묶임 {locked}\n"
-        "  평균 매수가 {avg} · 현재가 {price} · 평가 {value} {quote} · 손익 {pnl}%"
+        "{title}{marks}\n"
+        "  보유수량 {amount} {currency}{locked}\n"
+        "  매수평균가 {avg} · 현재가 {price}\n"
+        "  평가금액 {value} · 평가손익 {pnl} ({rate}%)"
     ),
-    "balance_row_unpriced": "<b>{currency}</b>: 주문 가능 {available}, 묶임 {locked} · 상장 마켓 없음",
-    "balance_dust": "  (소액: 최소 주문 금액 미만)",
-    "balance_total": "총 평가: <b>{total} KRW</b>",
-    "balance_empty": "업비트에 보유 자산이 없습니다.",
-    "balance_buttons_hint": "빠른 매도는 미리보기를 엽니다. 확인 없이는 매도하지 않습니다.",
-    "orders_title": "<b>최근 주문 {count}건</b>",
-    "orders_none": "아직 주문이 없습니다.",
+    "balance_row_unpriced": "<b>{currency}</b>: {amount} {currency}{locked} · 거래 가능한 마켓 없음",
+    "balance_total": "총 보유자산: <b>{total}</b>",
+    "balance_empty": "업비트에 보유자산이 없습니다.",
+    "balance_buttons_hint": "빠른 매도 버튼은 미리보기만 엽니다. 확인을 눌러야 매도됩니다.",
+    "orders_title": "<b>최근 주문 {count}건</b> (누르면 자세히 봅니다)",
+    "orders_none": "아직 주문 내역이 없습니다.",
     "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
-    "order_usage": "사용법: <code>/order UUID</code> (/orders 에서 복사하세요).",
-    "order_not_found": "그 UUID 의 주문이 없습니다.",
+    "order_usage": "사용법: <code>/order UUID</code> (/orders에서 복사하거나 주문을 누르세요).",
+    "order_not_found": "해당 UUID의 주문이 없습니다.",
     "order_detail": (
         "<b>주문 {market}</b> — {state}\n"
-        "요청 수량: {requested} {currency}\n"
+        "주문 수량: {requested} {currency}\n"
         "체결 수량: {executed} {currency}\n"
         "평균 체결가: {avg_price} {quote}\n"
-        "체결 금액: {gross} {quote} · 수수료: {fee} {quote} · 실수령: {net} {quote}\n"
+        "체결금액: {gross} {quote} · 수수료: {fee} {quote} · 실수령: {net} {quote}\n"
         "주문 시각: {created}\n"
         "UUID: <code>{uuid}</code>"
     ),
-    "order_stale": "(업비트에 연결할 수 없어 마지막으로 알려진 상태를 보여 드립니다.)",
-    "orders_usage": "사용법: <code>/orders [N]</code> (N 은 1~50).",
-    "export_caption": "주문 기록: {count}건.",
+    "order_stale": "(업비트에 연결할 수 없어 마지막으로 확인한 상태를 보여 드립니다.)",
+    "orders_usage": "사용법: <code>/orders [N]</code> (N은 1~50)",
+    "export_caption": "주문 내역: {count}건",
     "status": (
         "<b>상태</b>\n"
         "버전: {version}\n"
@@ -679,12 +743,12 @@ KO: dict[str, str] = {
     "tracking_polling": "폴링 (WebSocket 끊김)",
     "tracking_polling_only": "폴링 (WebSocket 꺼짐)",
     "state_submitting": "전송 중",
-    "state_wait": "대기",
-    "state_watch": "대기",
-    "state_done": "체결",
-    "state_cancel": "종료",
+    "state_wait": "체결 대기",
+    "state_watch": "체결 대기",
+    "state_done": "체결 완료",
+    "state_cancel": "취소",
     "state_failed": "실패",
-    "unknown_command": "모르는 명령입니다. /help 로 명령 목록을 볼 수 있습니다.",
+    "unknown_command": "알 수 없는 명령입니다. /help에서 명령 목록을 볼 수 있습니다.",
     # /settings
     "settings": (
         "<b>설정</b>\n"
@@ -765,6 +829,35 @@ KO: dict[str, str] = {
     "cmd_alert": "가격 알림: /alert BTC >= 110000000",
     "cmd_alerts": "가격 알림 목록",
     "cmd_pnl": "일별·월별 실현손익",
+    "paper_mark": "[모의]",
+    "amount_needs_won": "단위를 붙여 주세요: <code>{amount}원</code>처럼 적으면 그 금액만큼 매도합니다.",
+    "preview_pnl": "예상 실현손익: <b>{pnl} ({rate}%)</b> (매수평균가 {avg} 기준)\n",
+    "warning_line": "⚠️ 업비트 투자유의 종목입니다.\n",
+    "fill_pnl": "실현손익: <b>{pnl} ({rate}%)</b> (매수평균가 {avg} 기준)\n",
+    "balance_locked": " · 주문 중 {locked}",
+    "balance_other_cash": "<b>{currency}</b> 주문가능 {available}{locked}",
+    "mark_dust": " · 소액(최소 주문금액 미만)",
+    "mark_warning": " · ⚠️ 투자유의",
+    "balance_totals": (
+        "총매수: {cost}\n"
+        "총평가: {value}\n"
+        "평가손익: <b>{pnl} ({rate}%)</b>\n"
+        "총 보유자산: <b>{total}</b>"
+    ),
+    "balance_pick_hint": "매도할 코인을 누르세요({page}/{pages}쪽). 확인을 눌러야 매도됩니다.",
+    "btn_refresh": "🔄 새로고침",
+    "btn_other_amount": "다른 수량",
+    "refreshed": "새로 불러왔습니다.",
+    "sell_pick": "<b>매도</b> — 어떤 코인을 매도할까요? ({page}/{pages}쪽)",
+    "sell_pick_none": "지금 매도할 수 있는 코인이 없습니다(최소 주문금액 미만 소액은 제외).",
+    "sell_amounts": (
+        "<b>{name} 매도</b> ({market}) — 얼마나 매도할까요?\n주문가능: {available} {currency}"
+    ),
+    "sell_ask_amount": (
+        "<b>{name}</b>({market}) 매도 수량을 이 메시지에 답장으로 보내 주세요.\n"
+        "예: <code>25%</code>, <code>전량</code>, <code>0.01</code>, <code>5만원</code>"
+    ),
+    "sell_ask_placeholder": "예: 25% 또는 5만원",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "ko": KO}

@@ -1,7 +1,15 @@
-"""Inline keyboards and the callback_data codec (at most 64 bytes, checked on the way in)."""
+"""Inline keyboards and the callback_data codec (at most 64 bytes, checked on the way in).
+
+Telegram's limits hold for every keyboard: at most 100 buttons and about 10 kB of markup per
+message, 64 bytes of callback data (https://core.telegram.org/bots/api#inlinekeyboardbutton).
+/balance gives each sellable coin its quick-sell row while they fit comfortably; with more
+coins it offers a paged picker (a coin button opens that coin's amounts), so every coin stays
+reachable whatever the count.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,12 +17,18 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.services.portfolio import Portfolio
+from bot.services.portfolio import Holding, Portfolio
 from bot.telegram.i18n import t
 
 _CONFIRM = re.compile(r"sc:([A-Za-z0-9_-]{8,32})")
 _CANCEL = re.compile(r"sx:([A-Za-z0-9_-]{8,32})")
 _QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(100|[1-9][0-9]?)")
+
+_PICK = re.compile(r"sp:([bs]):([A-Z]{2,6}-[A-Z0-9]{1,15})")
+_OTHER_AMOUNT = re.compile(r"sa:([A-Z]{2,6}-[A-Z0-9]{1,15})")
+_PAGE = re.compile(r"pg:([bs]):([0-9]{1,3})")
+_ORDER = re.compile(r"od:([0-9a-fA-F-]{8,40})")
+MARKET_IN_TEXT = re.compile(r"\(([A-Z]{2,6}-[A-Z0-9]{1,15})\)")
 
 CONFIRM_PATTERN = r"^sc:"
 CANCEL_PATTERN = r"^sx:"
@@ -22,12 +36,42 @@ QUICK_PATTERN = r"^qs:"
 # The unsold rest of a protected sell: market, volume, slip percent.
 _REST = re.compile(r"sr:([A-Z]{2,6}-[A-Z0-9]{1,15}):([0-9]{1,12}(?:\.[0-9]{1,8})?):([0-9.]{1,6})")
 REST_PATTERN = r"^sr:"
+PICK_PATTERN = r"^sp:"
+OTHER_AMOUNT_PATTERN = r"^sa:"
+PAGE_PATTERN = r"^pg:"
+REFRESH_PATTERN = r"^br$"
+ORDER_PATTERN = r"^od:"
+REFRESH_DATA = "br"
+
+MAX_BUTTONS = 100  # Telegram's limit per message
+MAX_MARKUP_BYTES = 10_000  # Telegram refuses "reply markup is too long" near 10 kB
+QUICK_ROWS_MAX = 20  # more sellable coins than this: a paged picker instead of rows
+PICK_PAGE_SIZE = 30
+PICK_COLUMNS = 3
+BUTTON_TEXT_MAX = 24
+
+# Where a coin picker was opened: "b" under /balance (a pick opens a new message), "s" for
+# /sell alone (a pick turns the picker into that coin's amounts).
+FROM_BALANCE = "b"
+FROM_SELL = "s"
 
 
 @dataclass(frozen=True, slots=True)
 class QuickSell:
     market: str
     percent: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    origin: str  # FROM_BALANCE or FROM_SELL
+    market: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    origin: str
+    page: int  # from 1
 
 
 def confirm_data(pending_id: str) -> str:
@@ -49,6 +93,38 @@ def parse_pending(data: str | None) -> str | None:
 def parse_quick(data: str | None) -> QuickSell | None:
     match = _QUICK.fullmatch(data or "")
     return QuickSell(match.group(1), int(match.group(2))) if match else None
+
+
+def parse_pick(data: str | None) -> Pick | None:
+    match = _PICK.fullmatch(data or "")
+    return Pick(match.group(1), match.group(2)) if match else None
+
+
+def parse_other_amount(data: str | None) -> str | None:
+    match = _OTHER_AMOUNT.fullmatch(data or "")
+    return match.group(1) if match else None
+
+
+def parse_page(data: str | None) -> Page | None:
+    match = _PAGE.fullmatch(data or "")
+    return Page(match.group(1), int(match.group(2))) if match and int(match.group(2)) else None
+
+
+def parse_order(data: str | None) -> str | None:
+    match = _ORDER.fullmatch(data or "")
+    return match.group(1).lower() if match else None
+
+
+def markup_fits(markup: InlineKeyboardMarkup) -> bool:
+    """Within Telegram's limits: 100 buttons, ~10 kB of markup, 64-byte callback data."""
+    rows = markup.inline_keyboard
+    buttons = [b for row in rows for b in row]
+    if len(buttons) > MAX_BUTTONS:
+        return False
+    if any(len(str(b.callback_data or "").encode()) > 64 for b in buttons):
+        return False
+    size = len(json.dumps(markup.to_dict(), ensure_ascii=False).encode())
+    return size <= MAX_MARKUP_BYTES
 
 
 def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
@@ -78,15 +154,95 @@ def quick_sell_row(
     ]
 
 
-def balance_keyboard(portfolio: Portfolio, percents: Sequence[int]) -> InlineKeyboardMarkup | None:
+def _pickable(portfolio: Portfolio) -> list[Holding]:
+    return [
+        h
+        for h in portfolio.sellable
+        if h.market is not None and parse_pick(f"sp:b:{h.market}") is not None
+    ]
+
+
+def uses_picker(portfolio: Portfolio, percents: Sequence[int]) -> bool:
+    """True when /balance offers a paged coin picker instead of quick-sell rows."""
+    coins = _pickable(portfolio)
+    return len(coins) > QUICK_ROWS_MAX or len(coins) * len(percents) + 1 > MAX_BUTTONS
+
+
+def pages(portfolio: Portfolio) -> int:
+    return max(1, -(-len(_pickable(portfolio)) // PICK_PAGE_SIZE))
+
+
+def balance_keyboard(
+    lang: str, portfolio: Portfolio, percents: Sequence[int], page: int = 1
+) -> InlineKeyboardMarkup:
+    """Quick-sell rows (one per sellable coin) and Refresh; with many coins, a page of the
+    coin picker, the page buttons and Refresh."""
+    refresh = [InlineKeyboardButton(t(lang, "btn_refresh"), callback_data=REFRESH_DATA)]
+    if uses_picker(portfolio, percents):
+        return InlineKeyboardMarkup([*picker_rows(lang, portfolio, FROM_BALANCE, page), refresh])
     rows = [
         row
-        for h in portfolio.holdings
-        if h.sellable
-        and h.market is not None
+        for h in _pickable(portfolio)
+        if h.market is not None
         and (row := quick_sell_row(h.market, h.currency, percents)) is not None
     ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    return InlineKeyboardMarkup([*rows, refresh])
+
+
+def picker_rows(
+    lang: str, portfolio: Portfolio, origin: str, page: int
+) -> list[list[InlineKeyboardButton]]:
+    """One page of coin buttons (three a row) and, when there are several pages, ◀ ▶."""
+    coins = _pickable(portfolio)
+    count = pages(portfolio)
+    page = min(max(page, 1), count)
+    shown = coins[(page - 1) * PICK_PAGE_SIZE : page * PICK_PAGE_SIZE]
+    buttons = [
+        InlineKeyboardButton(_label(lang, h), callback_data=f"sp:{origin}:{h.market}")
+        for h in shown
+    ]
+    rows = [buttons[i : i + PICK_COLUMNS] for i in range(0, len(buttons), PICK_COLUMNS)]
+    if count > 1:
+        nav = []
+        if page > 1:
+            nav.append(
+                InlineKeyboardButton(t(lang, "btn_prev"), callback_data=f"pg:{origin}:{page - 1}")
+            )
+        if page < count:
+            nav.append(
+                InlineKeyboardButton(t(lang, "btn_next"), callback_data=f"pg:{origin}:{page + 1}")
+            )
+        rows.append(nav)
+    return rows
+
+
+def sell_picker(lang: str, portfolio: Portfolio, page: int = 1) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(picker_rows(lang, portfolio, FROM_SELL, page))
+
+
+def amounts_keyboard(
+    lang: str, market: str, currency: str, percents: Sequence[int]
+) -> InlineKeyboardMarkup:
+    """The amounts for one coin: the quick-sell percentages, then "another amount"."""
+    row = quick_sell_row(market, currency, percents) or []
+    other = InlineKeyboardButton(t(lang, "btn_other_amount"), callback_data=f"sa:{market}")
+    return InlineKeyboardMarkup([row, [other]])
+
+
+def orders_keyboard(rows: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """One button per order that has an Upbit UUID: (label, uuid) → opens /order UUID."""
+    buttons = [
+        [InlineKeyboardButton(label[: BUTTON_TEXT_MAX * 2], callback_data=f"od:{uuid}")]
+        for label, uuid in rows
+        if parse_order(f"od:{uuid}") is not None
+    ]
+    return InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def _label(lang: str, h: Holding) -> str:
+    name = h.name.for_lang(lang) if h.name is not None else h.currency
+    text = name if name == h.currency else f"{name} {h.currency}"
+    return text if len(text) <= BUTTON_TEXT_MAX else text[: BUTTON_TEXT_MAX - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

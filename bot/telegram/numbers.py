@@ -76,12 +76,17 @@ def tick_decimals(value: Decimal, currency: str) -> int:
 
 
 def price(value: Decimal, currency: str, tick: Decimal | None = None) -> str:
-    """A price. Digits the value has are kept (up to 8 decimals: a quoted price is shown as
-    quoted); a longer computed value (an average) is rounded to the price unit, ``tick``
-    when the market's is known."""
+    """A quoted price (ticker, order book): every digit it has is kept, up to 8 decimals;
+    a longer value is rounded to the price unit (``tick`` when the market's is known)."""
     exact = _decimals(value)
     if exact <= MAX_DECIMALS:
         return _group(value, exact)
+    return average_price(value, currency, tick)
+
+
+def average_price(value: Decimal, currency: str, tick: Decimal | None = None) -> str:
+    """A computed price (an average buy or fill price): the digits of the market's price
+    unit at that price (``tick`` when known), so it reads like the prices Upbit quotes."""
     places = _decimals(tick) if tick is not None else tick_decimals(value, currency)
     return _group(value, min(places, MAX_DECIMALS))
 

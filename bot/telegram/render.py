@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -10,7 +11,8 @@ from typing import Any
 from bot.domain import FailureKind, OrderRecord, OrderState
 from bot.services.errors import ServiceError
 from bot.services.history import StatusReport
-from bot.services.portfolio import Portfolio
+from bot.services.markets import CoinName
+from bot.services.portfolio import Holding, Portfolio
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import numbers as n
 from bot.telegram import render_orders
@@ -29,12 +31,48 @@ def _split_market(market: str) -> tuple[str, str]:
     return quote, currency
 
 
-def _format_value(key: str, value: Any, quote: str | None) -> str:
+# Refusal parameters that are money: written with their unit (``5,000원`` / ``5,000 KRW``).
+_MONEY_KEYS = frozenset({"value", "min_total", "max_total"})
+
+
+def _format_value(lang: str, key: str, value: Any, quote: str | None) -> str:
     if isinstance(value, Decimal):
         if key in {"volume", "available"}:
             return n.asset_amount(value)
+        if key in _MONEY_KEYS:
+            return money(lang, value, quote or "KRW")
         return n.quote_amount(value, quote or "KRW")
     return str(value)
+
+
+def money(lang: str, value: Decimal, quote: str) -> str:
+    """An amount of a quote currency as Upbit's app writes it: ``6,169,753원`` in Korean,
+    ``6,169,753 KRW`` in English, ``0.00012345 BTC`` in both."""
+    amount = n.quote_amount(value, quote)
+    return f"{amount}원" if lang == "ko" and quote == "KRW" else f"{amount} {quote}"
+
+
+def signed_money(lang: str, value: Decimal, quote: str) -> str:
+    amount = n.signed_quote_amount(value, quote)
+    return f"{amount}원" if lang == "ko" and quote == "KRW" else f"{amount} {quote}"
+
+
+def price_text(lang: str, value: Decimal, quote: str, *, average: bool = False) -> str:
+    """A price with its unit: a quoted one with every digit Upbit gave, an ``average`` (of a
+    fill, of the buys) with the digits of the market's price unit."""
+    amount = n.average_price(value, quote) if average else n.price(value, quote)
+    return f"{amount}원" if lang == "ko" and quote == "KRW" else f"{amount} {quote}"
+
+
+def coin_name(lang: str, name: CoinName | None, currency: str) -> str:
+    """The coin's Korean name for Korean readers, its English name otherwise; the ticker
+    when Upbit's market list is not at hand."""
+    return name.for_lang(lang) if name is not None else currency
+
+
+def paper_mark(lang: str, paper: bool) -> str:
+    """The paper tag that sits inside a first line (``[모의] ``)."""
+    return f"{t(lang, 'paper_mark')} " if paper else ""
 
 
 # Refusals of a market sell the book cannot take: they point to protected and limit sells.
@@ -54,7 +92,7 @@ def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
     params = dict(params or {})
     quote = params.get("quote")
     values = {
-        k: _format_value(k, v, quote if isinstance(quote, str) else None)
+        k: _format_value(lang, k, v, quote if isinstance(quote, str) else None)
         for k, v in params.items()
     }
     return t(lang, code, **values)
@@ -66,22 +104,36 @@ def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
     q = p.quote_currency
     # Rounded, not truncated: a 60 s preview rendered a few ms later still says 60 s.
     seconds = max(0, round((p.expires_at - now).total_seconds()))
+    pnl = ""
+    expected = p.expected_pnl
+    if expected is not None:
+        cost = p.volume * p.avg_buy_price
+        pnl = t(
+            lang,
+            "preview_pnl",
+            pnl=signed_money(lang, expected, q),
+            rate=n.signed_percent(expected / cost * 100),
+            avg=price_text(lang, p.avg_buy_price, q),
+        )
+    name = coin_name(lang, p.name, p.currency)
     return t(
         lang,
         "preview",
         market=p.market,
+        name=f"({name})" if name != p.currency else "",
+        warning=Markup(t(lang, "warning_line")) if p.warning else "",
         volume=n.asset_amount(p.volume),
         currency=p.currency,
         share=n.percent(p.share_percent),
         available=n.asset_amount(p.available),
-        best_bid=n.price(p.best_bid, q),
-        avg_price=n.price(p.est_avg_price, q),
-        gross=n.quote_amount(p.est_gross, q),
+        best_bid=price_text(lang, p.best_bid, q),
+        avg_price=price_text(lang, p.est_avg_price, q, average=True),
+        gross=money(lang, p.est_gross, q),
         fee_rate=n.percent(p.fee_rate * 100, 4),
-        fee=n.quote_amount(p.est_fee, q),
-        net=n.quote_amount(p.est_net, q),
+        fee=money(lang, p.est_fee, q),
+        net=money(lang, p.est_net, q),
+        pnl=Markup(pnl),
         impact=n.percent(p.price_impact_percent, 3),
-        quote=q,
         expires=n.clock(p.expires_at, tz),
         seconds=seconds,
     )
@@ -110,20 +162,30 @@ def expired(lang: str, market: str, volume: Decimal) -> str:
     return t(lang, "expired", market=market, volume=n.asset_amount(volume), currency=currency)
 
 
-def fill_notice(lang: str, order: OrderRecord) -> str:
+def fill_notice(lang: str, order: OrderRecord, name: CoinName | None = None) -> str:
+    """The message announcing a final order. Its first line alone (what a phone's banner
+    shows) says what was sold and what came in, with the paper tag inside it."""
     quote, currency = _split_market(order.market)
-    values = {
+    label = coin_name(lang, name, currency)
+    net = order.net_funds or Decimal(0)
+    values: dict[str, Any] = {
+        "mark": paper_mark(lang, order.paper),
+        "name": f"{label} · " if label != currency else "",
         "market": order.market,
         "currency": currency,
-        "quote": quote,
         "uuid": order.uuid or DASH,
         "identifier": order.identifier,
         "requested": n.asset_amount(order.requested_volume),
         "executed": n.asset_amount(order.executed_volume),
-        "avg_price": n.price(order.avg_price, quote) if order.avg_price is not None else DASH,
-        "gross": n.quote_amount(order.gross_funds or Decimal(0), quote),
-        "fee": n.quote_amount(order.paid_fee or Decimal(0), quote),
-        "net": n.quote_amount(order.net_funds or Decimal(0), quote),
+        "avg_price": (
+            price_text(lang, order.avg_price, quote, average=True)
+            if order.avg_price is not None
+            else DASH
+        ),
+        "gross": money(lang, order.gross_funds or Decimal(0), quote),
+        "fee": money(lang, order.paid_fee or Decimal(0), quote),
+        "net": money(lang, net, quote),
+        "pnl": Markup(_realised(lang, order, quote)),
     }
     if order.state is OrderState.FAILED:
         if order.failure is FailureKind.NOT_CREATED:
@@ -136,54 +198,126 @@ def fill_notice(lang: str, order: OrderRecord) -> str:
     return t(lang, "fill_done", **values)
 
 
-def balance(lang: str, portfolio: Portfolio) -> str:
+def _realised(lang: str, order: OrderRecord, quote: str) -> str:
+    pnl = order.realised_pnl
+    if pnl is None or order.avg_buy_price is None:
+        return ""
+    cost = order.executed_volume * order.avg_buy_price
+    return t(
+        lang,
+        "fill_pnl",
+        pnl=signed_money(lang, pnl, quote),
+        rate=n.signed_percent(pnl / cost * 100),
+        avg=price_text(lang, order.avg_buy_price, quote),
+    )
+
+
+def balance(lang: str, portfolio: Portfolio, *, pick_page: tuple[int, int] | None = None) -> str:
+    """/balance: cash, one block per coin (name, amounts, buy and current price, value and
+    평가손익 in won and percent, marks), then the totals. ``pick_page`` (page, pages) when
+    the coins are offered as a paged picker instead of quick-sell rows."""
     if not portfolio.holdings:
         return t(lang, "balance_empty")
-    lines = [t(lang, "balance_title")]
+    blocks = [t(lang, "balance_title")]
     for h in portfolio.holdings:
-        available, locked = n.asset_amount(h.available), n.asset_amount(h.locked)
-        if h.market is None:
-            if h.currency == "KRW":
-                available = n.quote_amount(h.available, "KRW")
-                locked = n.quote_amount(h.locked, "KRW")
-            lines.append(
-                t(lang, "balance_cash", currency=h.currency, available=available, locked=locked)
-            )
-            continue
-        if h.price is None:
-            lines.append(
-                t(
-                    lang,
-                    "balance_row_unpriced",
-                    currency=h.currency,
-                    available=available,
-                    locked=locked,
-                )
-            )
-            continue
-        q = h.quote_currency
-        lines.append(
+        blocks.append(_holding(lang, h))
+    if portfolio.coins_cost_krw > 0:
+        rate = portfolio.pnl_percent
+        blocks.append(
             t(
                 lang,
-                "balance_row",
-                currency=h.currency,
-                market=h.market,
-                available=available,
-                locked=locked,
-                avg=n.price(h.avg_buy_price, q),
-                price=n.price(h.price, q),
-                value=n.quote_amount(h.value or Decimal(0), q),
-                quote=q,
-                pnl=n.signed_percent(h.pnl_percent) if h.pnl_percent is not None else DASH,
+                "balance_totals",
+                cost=money(lang, portfolio.coins_cost_krw, "KRW"),
+                value=money(lang, portfolio.coins_value_krw, "KRW"),
+                pnl=signed_money(lang, portfolio.pnl_krw, "KRW"),
+                rate=n.signed_percent(rate) if rate is not None else DASH,
+                total=money(lang, portfolio.total_krw, "KRW"),
             )
         )
-        if h.dust:
-            lines.append(t(lang, "balance_dust"))
-    lines.append("")
-    lines.append(t(lang, "balance_total", total=n.quote_amount(portfolio.total_krw, "KRW")))
-    if any(h.sellable for h in portfolio.holdings):
-        lines.append(t(lang, "balance_buttons_hint"))
-    return "\n".join(lines)
+    else:
+        blocks.append(t(lang, "balance_total", total=money(lang, portfolio.total_krw, "KRW")))
+    if portfolio.sellable:
+        if pick_page is not None:
+            page, pages = pick_page
+            blocks.append(t(lang, "balance_pick_hint", page=page, pages=pages))
+        else:
+            blocks.append(t(lang, "balance_buttons_hint"))
+    return "\n\n".join(blocks)
+
+
+def _holding(lang: str, h: Holding) -> str:
+    locked = ""
+    if h.market is None:
+        q = h.quote_currency
+        if h.locked > 0:
+            locked = t(lang, "balance_locked", locked=money(lang, h.locked, q))
+        if h.currency == "KRW":
+            return t(
+                lang,
+                "balance_cash",
+                total=money(lang, h.available + h.locked, q),
+                available=money(lang, h.available, q),
+                locked=Markup(locked),
+            )
+        return t(
+            lang,
+            "balance_other_cash",
+            currency=h.currency,
+            available=n.asset_amount(h.available),
+            locked=Markup(locked),
+        )
+    if h.locked > 0:
+        locked = t(lang, "balance_locked", locked=n.asset_amount(h.locked))
+    amount = n.asset_amount(h.available + h.locked)
+    if h.price is None:
+        return t(
+            lang,
+            "balance_row_unpriced",
+            currency=h.currency,
+            amount=amount,
+            locked=Markup(locked),
+        )
+    q = h.quote_currency
+    marks = (t(lang, "mark_warning") if h.warning else "") + (
+        t(lang, "mark_dust") if h.dust else ""
+    )
+    pnl = h.pnl
+    return t(
+        lang,
+        "balance_row",
+        title=Markup(_title(lang, h)),
+        currency=h.currency,
+        marks=Markup(marks),
+        amount=amount,
+        locked=Markup(locked),
+        avg=price_text(lang, h.avg_buy_price, q) if h.avg_buy_price > 0 else DASH,
+        price=price_text(lang, h.price, q),
+        value=money(lang, h.value or Decimal(0), q),
+        pnl=signed_money(lang, pnl, q) if pnl is not None else DASH,
+        rate=n.signed_percent(h.pnl_percent) if h.pnl_percent is not None else DASH,
+    )
+
+
+def _title(lang: str, h: Holding) -> str:
+    """``<b>비트코인</b> BTC``, or ``<b>BTC</b>`` when the name is not known."""
+    name = html.escape(coin_name(lang, h.name, h.currency), quote=False)
+    currency = html.escape(h.currency, quote=False)
+    return f"<b>{name}</b> {currency}" if name != currency else f"<b>{currency}</b>"
+
+
+def sell_pick(lang: str, page: int, pages: int) -> str:
+    return t(lang, "sell_pick", page=page, pages=pages)
+
+
+def sell_amounts(lang: str, h: Holding) -> str:
+    return t(
+        lang,
+        "sell_amounts",
+        name=coin_name(lang, h.name, h.currency),
+        market=h.market or h.currency,
+        available=n.asset_amount(h.available),
+        currency=h.currency,
+    )
 
 
 def state_name(lang: str, state: OrderState) -> str:
@@ -209,6 +343,14 @@ def orders(lang: str, records: list[OrderRecord], tz: tzinfo) -> str:
             )
         )
     return "\n\n".join([lines[0], *lines[1:]])
+
+
+def order_label(lang: str, r: OrderRecord, tz: tzinfo) -> str:
+    """A /orders row as a button: ``12-02 15:30 BTC 0.01 · 체결 완료``."""
+    _, currency = _split_market(r.market)
+    when = n.local(r.created_at, tz).strftime("%m-%d %H:%M")
+    volume = n.asset_amount(r.requested_volume)
+    return f"{when} {currency} {volume} · {state_name(lang, r.state)}"
 
 
 def order_detail(lang: str, r: OrderRecord, refreshed: bool, tz: tzinfo) -> str:

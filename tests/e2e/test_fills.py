@@ -81,7 +81,11 @@ async def test_fill_notice_via_websocket_carries_the_exchange_figures(
     avg, net = gross / executed, gross - fee
 
     text = str(notice.params["text"])
-    assert "<b>Sold</b> — KRW-BTC" in text
+    # The first line alone (a phone's banner) says what was sold and what came in.
+    assert text.split("\n")[0] == (
+        f"✅ <b>Sold</b> {_volume(executed)} BTC · received {_grouped(net)} KRW"
+    )
+    assert "Bitcoin · KRW-BTC" in text
     assert f"Executed: {_volume(executed)} BTC" in text
     assert f"Average price: {_grouped(avg)} KRW" in text
     assert f"Gross proceeds: {_grouped(gross)} KRW" in text
@@ -193,7 +197,7 @@ async def test_partial_fill_says_so(bot_factory: BotFactory, upbit_standin: Upbi
         USER, lambda c: is_notice(c, uuid), timeout=FAST, after=mark
     )
     text = str(notice.params["text"])
-    assert "<b>Partially sold</b> — KRW-BTC" in text
+    assert text.startswith("⚠️ <b>Partially sold</b> 0.005 BTC · received ")
     assert "Executed: 0.005 of 0.01 BTC" in text
     gross = sum((t.funds for t in filled.trades), Decimal(0))
     assert f"Gross proceeds: {_grouped(gross)} KRW" in text

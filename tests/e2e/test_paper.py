@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from tests.e2e.harness import USER, bot_settings, running_bot
@@ -88,9 +87,9 @@ async def test_paper_balances_survive_a_restart(telegram_standin, upbit_standin,
     async with running_bot(second, telegram_standin, upbit_standin) as bot:
         reply = await bot.command("/balance")
         text = reply.params["text"]
-        assert re.search(r"BTC</b> \(KRW-BTC\): 0\.025 available", text), text
+        assert "<b>Bitcoin</b> BTC\n  Holding 0.025 BTC\n" in text, text
         assert "2,499,750" in text  # seed 1,000 + gross 2,500,000 − fee 1,250
-        assert "9 available" not in text
+        assert "Holding 9 BTC" not in text
 
 
 async def test_paper_korean_marker(telegram_standin, upbit_standin, tmp_path):

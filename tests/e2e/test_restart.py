@@ -87,7 +87,7 @@ def test_kill9_before_fill_restart_announces_once(
     mark = tg.mark()
     second = _start(spawn, tg, upbit, tmp_path)
     notice = tg.wait_for_message(USER, lambda c: is_notice(c, uuid), timeout=15, after=mark)
-    assert "<b>Sold</b> — KRW-BTC" in notice.params["text"]
+    assert "<b>Sold</b> 0.01 BTC · received " in notice.params["text"]
     second.wait_for_log(ANNOUNCED)  # announced_at is stored, not just the message sent
     code, took = second.terminate()
     assert code == 0, second.output()

@@ -370,7 +370,7 @@ async def test_balance_changed_before_confirm_sends_nothing(
     preview = await open_preview(bot, "/sell BTC 50%")  # 0.05 of 0.1
     bot.upbit.set_account("BTC", balance="0.04", avg_buy_price=90_000_000)
     edit = await confirm(bot, preview)
-    assert "changed to 0.04" in text_of(edit) and "Nothing was sold" in text_of(edit)
+    assert "now 0.04 is available" in text_of(edit) and "Nothing was sold" in text_of(edit)
     await quiet(bot)
     assert posts(bot) == []
     assert await db.orders() == []
@@ -422,7 +422,7 @@ async def test_korean_replies(bot_factory: BotFactory) -> None:
     help_text = text_of(await bot.command("/help", language_code="ko"))
     assert "업비트 매도 봇" in help_text
     refusal = text_of(await bot.command("/sell BTC 150%", language_code="ko"))
-    assert "비율은 0% 초과 100% 이하" in refusal
+    assert "비율은 0%보다 크고 100% 이하여야 합니다" in refusal
     preview = await open_preview(bot, "/sell BTC 50%", language_code="ko")
     assert "매도 미리보기" in text_of(preview) and "수량" in text_of(preview)
     assert first_row(preview)[0]["text"] == "✅ 매도 확인"
@@ -444,22 +444,32 @@ async def test_balance_shows_every_holding(bot_factory: BotFactory) -> None:
     bot.upbit.set_account("DOGE", balance=10, avg_buy_price=250)  # 2,000 KRW < 5,000
     reply = await bot.command("/balance")
     text = text_of(reply)
-    lines = text.split("\n")
-    assert "<b>KRW</b>: 1,000,000 available, 0 locked" in text
-    assert "<b>BTC</b> (KRW-BTC): 0.1 available, 0 locked" in text
-    assert "avg buy 90,000,000 · now 100,000,000 · value 10,000,000 KRW · P/L +11.11%" in text
-    assert "<b>ETH</b> (KRW-ETH): 1.5 available, 0.5 locked" in text
-    assert "avg buy 4,000,000 · now 5,000,000 · value 10,000,000 KRW · P/L +25%" in text
-    assert "avg buy 700 · now 800 · value 1,600,000 KRW · P/L +14.29%" in text
-    doge = next(i for i, line in enumerate(lines) if line.startswith("<b>DOGE</b>"))
-    assert "value 2,000 KRW · P/L -20%" in lines[doge + 1]
-    assert "dust" in lines[doge + 2]
-    assert sum("dust" in line for line in lines) == 1
-    # 1,000,000 + 10,000,000 + 10,000,000 + 1,600,000 + 2,000
-    assert "Total: <b>22,602,000 KRW</b>" in text
+    assert "<b>KRW</b> 1,000,000 KRW · available 1,000,000 KRW" in text
+    assert (
+        "<b>Bitcoin</b> BTC\n  Holding 0.1 BTC\n  Avg buy 90,000,000 KRW · now 100,000,000 KRW\n"
+        "  Value 10,000,000 KRW · P/L +1,000,000 KRW (+11.11%)"
+    ) in text
+    assert (
+        "<b>Ethereum</b> ETH\n  Holding 2 ETH · 0.5 in orders\n"
+        "  Avg buy 4,000,000 KRW · now 5,000,000 KRW\n"
+        "  Value 10,000,000 KRW · P/L +2,000,000 KRW (+25%)"
+    ) in text
+    assert "  Value 1,600,000 KRW · P/L +200,000 KRW (+14.29%)" in text
+    assert (
+        "<b>DOGE</b> · dust (below the minimum order)\n  Holding 10 DOGE\n"
+        "  Avg buy 250 KRW · now 200 KRW\n  Value 2,000 KRW · P/L -500 KRW (-20%)"
+    ) in text
+    assert text.count("dust") == 1
+    # Coins only: cost 9,000,000 + 8,000,000 + 1,400,000 + 2,500; value 21,602,000.
+    assert "Total cost: 18,402,500 KRW\nTotal value: 21,602,000 KRW" in text
+    assert "P/L: <b>+3,199,500 KRW (+17.39%)</b>" in text
+    # With the 1,000,000 KRW in cash.
+    assert "Total assets: <b>22,602,000 KRW</b>" in text
     buttons = reply.params["reply_markup"]["inline_keyboard"]
     data = {b["callback_data"] for row in buttons for b in row}
-    assert data == {f"qs:KRW-{c}:{p}" for c in ("BTC", "ETH", "XRP") for p in (25, 50, 100)}
+    assert data == {f"qs:KRW-{c}:{p}" for c in ("BTC", "ETH", "XRP") for p in (25, 50, 100)} | {
+        "br"
+    }
     assert bot.upbit.private_calls() and posts(bot) == []
 
 
@@ -481,15 +491,18 @@ async def test_balance_with_thirty_holdings_uses_one_ticker_call(
     text = "\n".join(text_of(c) for c in bot.tg.calls("sendMessage", after=mark))
     assert last.ok
     for i in range(30):
-        assert f"<b>C{i:02d}</b> (KRW-C{i:02d}): {10 + i} available" in text
+        assert f"<b>C{i:02d}</b>\n  Holding {10 + i} C{i:02d}\n" in text
     tickers = bot.upbit.requests_to("GET", "/v1/ticker")
     assert len(tickers) == 1
     asked = set(tickers[0].query["markets"][0].split(","))
     assert {f"KRW-C{i:02d}" for i in range(30)} | {"KRW-BTC", "KRW-ETH", "KRW-XRP"} == asked
     sent = [c for c in bot.tg.calls("sendMessage", after=mark) if c.ok]
     buttons = [b for c in sent for row in _rows(c) for b in row]
-    assert len({b["callback_data"] for b in buttons}) == 33 * 3
-    assert "Total: <b>" in text
+    # 33 sellable coins: a picker, 30 coins a page, then the next page and Refresh.
+    data = [b["callback_data"] for b in buttons]
+    assert len(data) == 32 and data[-2:] == ["pg:b:2", "br"]
+    assert all(d.startswith("sp:b:KRW-") for d in data[:30])
+    assert "Total assets: <b>" in text
 
 
 def _rows(call: Call) -> list[list[dict[str, Any]]]:

@@ -38,9 +38,9 @@ def _offline_market(upbit: UpbitStandIn) -> None:
 
 
 REFUSALS: list[tuple[str, str, Setup, str]] = [
-    ("no-args", "/sell", _nothing, "Usage: <code>/sell ASSET AMOUNT</code>"),
-    ("no-amount", "/sell BTC", _nothing, "Usage: <code>/sell ASSET AMOUNT</code>"),
-    ("three-args", "/sell BTC 1 2", _nothing, "Usage: <code>/sell ASSET AMOUNT</code>"),
+    # "/sell" alone and "/sell BTC" offer buttons (tests/e2e/test_korean_flow.py).
+    ("three-args", "/sell BTC 1 2", _nothing, "Usage: <code>/sell COIN AMOUNT</code>"),
+    ("no-amount-unknown", "/sell FOO", _nothing, "Usage: <code>/sell COIN AMOUNT</code>"),
     ("negative", "/sell BTC -5%", _nothing, "must be more than zero (got -5%)"),
     ("negative-qty", "/sell BTC -0.01", _nothing, "must be more than zero (got -0.01)"),
     ("zero-percent", "/sell BTC 0%", _nothing, "above 0% and at most 100% (got 0%)"),
@@ -54,7 +54,7 @@ REFUSALS: list[tuple[str, str, Setup, str]] = [
     ("arabic-digits", "/sell BTC ٠٫٥", _nothing, "I can't read the amount"),
     ("devanagari-digits", "/sell BTC ५०", _nothing, "I can't read the amount"),
     ("huge-argument", "/sell BTC " + "9" * 4000, _nothing, "too long to be a sell request"),
-    ("html-asset", "/sell <b>BTC 50%", _nothing, "<code>&lt;b&gt;BTC</code> is not a currency"),
+    ("html-asset", "/sell <b>BTC 50%", _nothing, "I don't know the coin <code>&lt;b&gt;BTC</code>"),
     ("not-held", "/sell DOGE 50%", _nothing, "You hold no DOGE that can be sold"),
     ("no-such-market", "/sell KRW-FOO 50%", _nothing, "The market KRW-FOO does not exist"),
     ("no-market-sell", "/sell SOL 50%", _limit_only_market, "does not accept market sell"),

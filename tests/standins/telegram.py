@@ -622,8 +622,11 @@ class TelegramStandin:
         username: str | None = None,
         entities: list[dict[str, Any]] | None = None,
         command_entity: bool = True,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """Build (and store) a user's Message in a chat; not queued as an update."""
+        """Build (and store) a user's Message in a chat; not queued as an update.
+        ``reply_to``: the id of a message in that chat this one replies to (Telegram sends
+        that message along as ``reply_to_message``)."""
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username is not None:
             user["username"] = username
@@ -647,6 +650,10 @@ class TelegramStandin:
                 entities = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
             if entities:
                 message["entities"] = entities
+            if reply_to is not None:
+                if reply_to not in chat.messages:
+                    raise AssertionError(f"no message {reply_to} in chat {chat.id} to reply to")
+                message["reply_to_message"] = _copy(chat.messages[reply_to].data)
             chat.messages[message["message_id"]] = StoredMessage(
                 chat_id=chat.id,
                 message_id=message["message_id"],

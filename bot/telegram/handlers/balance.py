@@ -1,16 +1,56 @@
-"""/balance: holdings, value, P/L and quick-sell buttons."""
+"""/balance and the buttons that need no typing: Refresh, the coin picker (its pages and
+coins), a coin's amounts and "another amount". Thin: the figures come from
+`bot.services.portfolio`; a chosen amount opens the usual preview (`handlers.sell`)."""
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+
+from telegram import ForceReply, Update
 from telegram.ext import ContextTypes
 
+from bot.services.amounts import parse_asset
 from bot.services.errors import ServiceError
+from bot.services.portfolio import Holding, Portfolio
 from bot.telegram import render
 from bot.telegram.context import services
-from bot.telegram.delivery import send_html
+from bot.telegram.delivery import answer_quietly, edit_html, edit_markup, send_html
 from bot.telegram.handlers.common import reply, user_lang, user_settings
-from bot.telegram.keyboards import balance_keyboard
+from bot.telegram.handlers.sell import open_preview
+from bot.telegram.i18n import t
+from bot.telegram.keyboards import (
+    FROM_BALANCE,
+    MARKET_IN_TEXT,
+    amounts_keyboard,
+    balance_keyboard,
+    pages,
+    parse_other_amount,
+    parse_page,
+    parse_pick,
+    sell_picker,
+    uses_picker,
+)
+
+log = logging.getLogger(__name__)
+
+
+def quick_sell_percents(context: ContextTypes.DEFAULT_TYPE) -> tuple[int, ...]:
+    """The percentages of every quick-sell and amount button (the user's, from /settings)."""
+    return user_settings(context).quick_sell_percents
+
+
+async def _portfolio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Portfolio | None:
+    """The holdings now, or None after telling the user why not."""
+    try:
+        return await services(context).portfolio.portfolio()
+    except ServiceError as exc:
+        await reply(update, context, render.refusal(user_lang(update, context), exc))
+        return None
+
+
+def _balance_text(lang: str, portfolio: Portfolio, percents: tuple[int, ...]) -> str:
+    picker = uses_picker(portfolio, percents)
+    return render.balance(lang, portfolio, pick_page=(1, pages(portfolio)) if picker else None)
 
 
 async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,16 +59,237 @@ async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     chat = update.effective_chat
     if chat is None:
         return
-    try:
-        portfolio = await svc.portfolio.portfolio()
-    except ServiceError as exc:
-        await reply(update, context, render.refusal(lang, exc))
+    portfolio = await _portfolio(update, context)
+    if portfolio is None:
+        return
+    percents = quick_sell_percents(context)
+    await send_html(
+        context.bot,
+        chat.id,
+        _balance_text(lang, portfolio, percents),
+        lang=lang,
+        paper=svc.paper,
+        reply_markup=balance_keyboard(lang, portfolio, percents),
+    )
+
+
+async def refresh_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🔄 under /balance: the holdings read again, in place when they fit one message."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    svc = services(context)
+    lang = user_lang(update, context)
+    portfolio = await _portfolio(update, context)
+    if portfolio is None:
+        await answer_quietly(query)
+        return
+    await answer_quietly(query, t(lang, "refreshed"))
+    percents = quick_sell_percents(context)
+    text = _balance_text(lang, portfolio, percents)
+    keyboard = balance_keyboard(lang, portfolio, percents)
+    message = query.message
+    if message is not None and len(render.split_message(text)) == 1:
+        await edit_html(
+            context.bot,
+            chat.id,
+            message.message_id,
+            text,
+            lang=lang,
+            paper=svc.paper,
+            reply_markup=keyboard,
+        )
+        return
+    await send_html(context.bot, chat.id, text, lang=lang, paper=svc.paper, reply_markup=keyboard)
+
+
+async def sell_picker_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sell alone: the sellable coins as buttons."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    lang = user_lang(update, context)
+    portfolio = await _portfolio(update, context)
+    if portfolio is None:
+        return
+    if not portfolio.sellable:
+        await reply(update, context, t(lang, "sell_pick_none"))
         return
     await send_html(
         context.bot,
         chat.id,
-        render.balance(lang, portfolio),
+        render.sell_pick(lang, 1, pages(portfolio)),
         lang=lang,
-        paper=svc.paper,
-        reply_markup=balance_keyboard(portfolio, user_settings(context).quick_sell_percents),
+        paper=services(context).paper,
+        reply_markup=sell_picker(lang, portfolio),
     )
+
+
+async def sell_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sell: alone, the coin picker; with only a coin (``/sell 비트코인``), its amounts;
+    otherwise the preview."""
+    args = list(context.args or [])
+    if not args:
+        await sell_picker_command(update, context)
+        return
+    if len(args) == 1 and (holding := await _one_coin(context, args[0])) is not None:
+        await sell_amounts(update, context, holding)
+        return
+    await open_preview(update, context, args)
+
+
+async def _one_coin(context: ContextTypes.DEFAULT_TYPE, text: str) -> Holding | None:
+    """The sellable holding ``text`` names (ticker, market or name), or None."""
+    try:
+        currency, market = parse_asset(text, await services(context).markets.names())
+        portfolio = await services(context).portfolio.portfolio()
+    except ServiceError:
+        return None  # the preview path says what is wrong
+    return next(
+        (
+            h
+            for h in portfolio.sellable
+            if h.currency == currency and (market is None or h.market == market)
+        ),
+        None,
+    )
+
+
+async def sell_amounts(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, holding: Holding
+) -> None:
+    """A coin's amount buttons (percentages, another amount) as a new message."""
+    chat = update.effective_chat
+    if chat is None or holding.market is None:
+        return
+    lang = user_lang(update, context)
+    await send_html(
+        context.bot,
+        chat.id,
+        render.sell_amounts(lang, holding),
+        lang=lang,
+        paper=services(context).paper,
+        reply_markup=amounts_keyboard(
+            lang, holding.market, holding.currency, quick_sell_percents(context)
+        ),
+    )
+
+
+def _held(portfolio: Portfolio, market: str) -> Holding | None:
+    return next((h for h in portfolio.sellable if h.market == market), None)
+
+
+async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A coin in a picker: its amounts (in place under /sell, as a new message under
+    /balance so the holdings stay on screen)."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    pick = parse_pick(query.data)
+    lang = user_lang(update, context)
+    if pick is None:
+        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
+        return
+    portfolio = await _portfolio(update, context)
+    if portfolio is None:
+        await answer_quietly(query)
+        return
+    holding = _held(portfolio, pick.market)
+    if holding is None or holding.market is None:
+        currency = pick.market.partition("-")[2]
+        await answer_quietly(query, t(lang, "not_held", currency=currency), show_alert=True)
+        return
+    await answer_quietly(query)
+    if pick.origin == FROM_BALANCE or query.message is None:
+        await sell_amounts(update, context, holding)
+        return
+    await edit_html(
+        context.bot,
+        chat.id,
+        query.message.message_id,
+        render.sell_amounts(lang, holding),
+        lang=lang,
+        paper=services(context).paper,
+        reply_markup=amounts_keyboard(
+            lang, holding.market, holding.currency, quick_sell_percents(context)
+        ),
+    )
+
+
+async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """◀ / ▶ in a picker: another page of coins, same message."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    page = parse_page(query.data)
+    lang = user_lang(update, context)
+    if page is None or query.message is None:
+        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
+        return
+    portfolio = await _portfolio(update, context)
+    await answer_quietly(query)
+    if portfolio is None:
+        return
+    if page.origin == FROM_BALANCE:
+        keyboard = balance_keyboard(lang, portfolio, quick_sell_percents(context), page.page)
+        await edit_markup(context.bot, chat.id, query.message.message_id, keyboard)
+        return
+    number = min(page.page, pages(portfolio))
+    await edit_html(
+        context.bot,
+        chat.id,
+        query.message.message_id,
+        render.sell_pick(lang, number, pages(portfolio)),
+        lang=lang,
+        paper=services(context).paper,
+        reply_markup=sell_picker(lang, portfolio, number),
+    )
+
+
+async def other_amount_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "Another amount": ask for it; the reply to that question opens the preview."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    market = parse_other_amount(query.data)
+    lang = user_lang(update, context)
+    if market is None:
+        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
+        return
+    await answer_quietly(query)
+    markets = await services(context).markets.names()
+    currency = market.partition("-")[2]
+    await send_html(
+        context.bot,
+        chat.id,
+        t(
+            lang,
+            "sell_ask_amount",
+            name=render.coin_name(lang, markets.name(currency), currency),
+            market=market,
+        ),
+        lang=lang,
+        paper=services(context).paper,
+        reply_markup=ForceReply(
+            selective=True, input_field_placeholder=t(lang, "sell_ask_placeholder")
+        ),
+    )
+
+
+async def amount_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply to "how much?": the market comes from the question, the amount from the
+    reply, through the same strict parser as ``/sell``."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    asked = message.reply_to_message
+    if asked is None or asked.from_user is None or asked.from_user.id != context.bot.id:
+        return
+    found = MARKET_IN_TEXT.search(asked.text or "")
+    if found is None:
+        return
+    await open_preview(update, context, [found.group(1), *message.text.split()])

@@ -9,9 +9,10 @@ from telegram.ext import ContextTypes
 
 from bot.telegram import render
 from bot.telegram.context import services
-from bot.telegram.delivery import with_retries
+from bot.telegram.delivery import answer_quietly, send_html, with_retries
 from bot.telegram.handlers.common import reply, user_lang
 from bot.telegram.i18n import t
+from bot.telegram.keyboards import orders_keyboard, parse_order
 
 DEFAULT_ORDERS = 10
 _COUNT = re.compile(r"[0-9]{1,2}", re.ASCII)
@@ -32,8 +33,36 @@ async def orders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, context, t(lang, "orders_usage"))
         return
     limit = int(args[0]) if args else DEFAULT_ORDERS
-    records = await services(context).history.recent(user.id, limit)
-    await reply(update, context, render.orders(lang, records, services(context).tz))
+    svc = services(context)
+    records = await svc.history.recent(user.id, limit)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    # Each row is also a button that opens it (/order), so nothing needs copying.
+    buttons = [(render.order_label(lang, r, svc.tz), r.uuid) for r in records if r.uuid]
+    await send_html(
+        context.bot,
+        chat.id,
+        render.orders(lang, records, svc.tz),
+        lang=lang,
+        paper=svc.paper,
+        reply_markup=orders_keyboard(buttons),
+    )
+
+
+async def order_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A row of /orders pressed: the same as ``/order UUID``."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    lang = user_lang(update, context)
+    uuid = parse_order(query.data)
+    if uuid is None:
+        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
+        return
+    await answer_quietly(query)
+    await _show_order(update, context, uuid, user.id, lang)
 
 
 async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -45,7 +74,13 @@ async def order_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if len(args) != 1 or not _UUID.fullmatch(args[0]):
         await reply(update, context, t(lang, "order_usage"))
         return
-    record, refreshed = await services(context).history.order(args[0].lower(), user.id)
+    await _show_order(update, context, args[0].lower(), user.id, lang)
+
+
+async def _show_order(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, uuid: str, user_id: int, lang: str
+) -> None:
+    record, refreshed = await services(context).history.order(uuid, user_id)
     if record is None:
         await reply(update, context, t(lang, "order_not_found"))
         return

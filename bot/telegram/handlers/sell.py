@@ -15,9 +15,10 @@ from bot.telegram.i18n import t
 from bot.telegram.keyboards import parse_quick, parse_rest, preview_keyboard
 
 
-async def _open_preview(
+async def open_preview(
     update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
 ) -> None:
+    """Parse ``args`` as ``/sell`` does and show the preview (or why not)."""
     svc = services(context)
     lang = user_lang(update, context)
     user, chat = update.effective_user, update.effective_chat
@@ -49,7 +50,7 @@ async def _open_preview(
 
 
 async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _open_preview(update, context, list(context.args or []))
+    await open_preview(update, context, list(context.args or []))
 
 
 async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +61,7 @@ async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     quick = parse_quick(query.data)
     if quick is None:
         return
-    await _open_preview(update, context, [quick.market, f"{quick.percent}%"])
+    await open_preview(update, context, [quick.market, f"{quick.percent}%"])
 
 
 async def sell_rest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,7 +73,7 @@ async def sell_rest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     rest = parse_rest(query.data)
     if rest is None:
         return
-    await _open_preview(update, context, [rest.market, rest.volume, "slip", f"{rest.slip}%"])
+    await open_preview(update, context, [rest.market, rest.volume, "slip", f"{rest.slip}%"])
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
