@@ -118,7 +118,7 @@ def test_fill_notice_done_and_partial():
     assert "Partially sold" in partial
     assert "0.2 of 0.5" in partial
     none = render.fill_notice("ko", _order(state=OrderState.CANCEL, executed_volume=D(0)))
-    assert "체결 없이" in none
+    assert "체결된 수량 없음" in none
 
 
 def test_split_message_respects_the_limit_and_lines():

@@ -57,8 +57,8 @@ EN: dict[str, str] = {
     ),
     "too_long": "That is too long to be a sell request. Try <code>/sell BTC 50%</code>.",
     "bad_asset": (
-        "I don't know the coin <code>{asset}</code>. Write its ticker (BTC), market (KRW-BTC) "
-        "or name (Bitcoin), or send /sell alone to pick from your holdings."
+        "I don't know the coin <code>{asset}</code>. Write its ticker (BTC), market code "
+        "(KRW-BTC) or name (Bitcoin)."
     ),
     "bad_amount": (
         "I can't read the amount <code>{amount}</code>. Write a percentage (<code>50%</code>), "
@@ -121,7 +121,7 @@ EN: dict[str, str] = {
         "available. Nothing was sold. Start again with /sell."
     ),
     "preview": (
-        "<b>Sell preview — {market}</b> {name}\n"
+        "<b>Sell preview — {market}</b>{name}\n"
         "{warning}Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
         "Best bid: {best_bid}\n"
         "Est. average price: {avg_price}\n"
@@ -288,7 +288,7 @@ EN: dict[str, str] = {
     "balance_empty": "You hold nothing on Upbit.",
     "balance_buttons_hint": "Quick sell opens a preview; nothing is sold without Confirm.",
     # /orders, /order, /export
-    "orders_title": "<b>Your last {count} orders</b> (tap one for details)",
+    "orders_title": "<b>Your last {count} orders</b> (tap one below for details)",
     "orders_none": "No orders yet.",
     "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
     "order_usage": "Usage: <code>/order UUID</code> (copy it from /orders).",
@@ -297,8 +297,8 @@ EN: dict[str, str] = {
         "<b>Order {market}</b> — {state}\n"
         "Requested: {requested} {currency}\n"
         "Executed: {executed} {currency}\n"
-        "Average price: {avg_price} {quote}\n"
-        "Gross: {gross} {quote} · Fee: {fee} {quote} · Net: {net} {quote}\n"
+        "Average price: {avg_price}\n"
+        "Gross: {gross} · Fee: {fee} · Net: {net}\n"
         "Created: {created}\n"
         "UUID: <code>{uuid}</code>"
     ),
@@ -496,13 +496,13 @@ KO: dict[str, str] = {
     "too_long": "매도 요청으로 보기에는 너무 깁니다. <code>/sell BTC 50%</code>처럼 보내 주세요.",
     "bad_asset": (
         "코인을 찾지 못했습니다: <code>{asset}</code>\n"
-        "티커(BTC), 마켓 코드(KRW-BTC), 코인 이름(비트코인) 중 하나로 적거나 /sell만 보내 보유 코인에서 골라 주세요."
+        "티커(BTC), 마켓 코드(KRW-BTC), 코인 이름(비트코인) 중 하나로 적어 주세요."
     ),
     "bad_amount": (
         "수량을 읽지 못했습니다: <code>{amount}</code>\n"
         "비율(<code>50%</code>), <code>전량</code>, <code>절반</code>, 코인 수량(<code>0.0123</code>), 받을 "
-        "금액(<code>5만원</code>, <code>50,000원</code>, <code>1.5만원</code>) 중 하나로 적어 주세요. 숫자는 0~9로만 "
-        "씁니다."
+        "금액(<code>5만원</code>, <code>50,000원</code>, <code>1.5만원</code>) 중 하나로 적어 주세요. 숫자는 반각 "
+        "0~9로 적습니다."
     ),
     "percent_range": (
         "비율은 0%보다 크고 100% 이하여야 합니다(입력: {amount}). 예: <code>50%</code>, <code>전량</code>"
@@ -534,19 +534,19 @@ KO: dict[str, str] = {
     "err_rate_limited": "업비트 요청 한도를 넘었습니다. 잠시 뒤 다시 시도해 주세요.",
     "err_market_offline": "업비트 마켓이 점검 중입니다. 잠시 뒤 다시 시도해 주세요.",
     "err_order_rejected": "업비트가 주문을 거부했습니다.",
-    "err_exchange": "업비트에 연결할 수 없습니다. 매도된 것은 없습니다. 잠시 뒤 다시 시도해 주세요.",
-    "err_not_sent": "주문을 업비트로 보내지 못했습니다. 매도된 것은 없습니다.",
+    "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_not_sent": "주문을 업비트로 보내지 못했습니다. 아무것도 매도되지 않았습니다.",
     "claim_not_found": "알 수 없는 미리보기입니다. /sell로 다시 시작해 주세요.",
     "claim_not_owner": "다른 사용자의 미리보기입니다.",
-    "claim_expired": "미리보기 시간이 지났습니다. 매도된 것은 없습니다. /sell로 다시 시작해 주세요.",
+    "claim_expired": "미리보기 시간이 지났습니다. 아무것도 매도되지 않았습니다. /sell로 다시 시작해 주세요.",
     "claim_already_confirmed": "이미 확인했습니다. 주문은 한 번만 나갑니다.",
-    "claim_cancelled": "취소한 미리보기입니다. 매도된 것은 없습니다.",
+    "claim_cancelled": "취소한 미리보기입니다. 아무것도 매도되지 않았습니다.",
     "balance_changed": (
-        "주문가능 수량이 바뀌었습니다(미리보기 {volume} {currency}, 지금 {available} {currency}). 매도된 것은 없습니다. "
+        "주문가능 수량이 바뀌었습니다(미리보기 {volume} {currency}, 지금 {available} {currency}). 아무것도 매도되지 않았습니다. "
         "/sell로 다시 시작해 주세요."
     ),
     "preview": (
-        "<b>매도 미리보기 — {market}</b> {name}\n"
+        "<b>매도 미리보기 — {market}</b>{name}\n"
         "{warning}매도 수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
         "매수 1호가: {best_bid}\n"
         "예상 평균 체결가: {avg_price}\n"
@@ -571,10 +571,10 @@ KO: dict[str, str] = {
         "업비트가 제때 응답하지 않았습니다. 주문 id <code>{identifier}</code> 기준으로 결과를 확인해 알려 드리며, 주문을 다시 보내지는 "
         "않습니다."
     ),
-    "cancelled": "취소했습니다. 매도된 것은 없습니다.",
+    "cancelled": "취소했습니다. 아무것도 매도되지 않았습니다.",
     "cancelled_none": "취소할 미리보기가 없습니다.",
-    "cancelled_n": "대기 중인 미리보기 {count}개를 취소했습니다. 매도된 것은 없습니다.",
-    "expired": "<b>미리보기 시간 종료</b> — {market}, {volume} {currency}. 매도된 것은 없습니다.",
+    "cancelled_n": "대기 중인 미리보기 {count}개를 취소했습니다. 아무것도 매도되지 않았습니다.",
+    "expired": "<b>미리보기 시간 종료</b> — {market}, {volume} {currency}. 아무것도 매도되지 않았습니다.",
     "fill_done": (
         "✅ {mark}{currency} {executed} 매도 체결 · 실수령 {net}\n"
         "{name}{market} 시장가 매도가 모두 체결되었습니다.\n"
@@ -596,17 +596,18 @@ KO: dict[str, str] = {
         "{pnl}UUID: <code>{uuid}</code>"
     ),
     "fill_none": (
-        "❌ {mark}{currency} 주문이 체결 없이 종료 · 매도된 것 없음\n"
-        "{name}{market}, 주문 수량 {requested} {currency}\n"
+        "❌ {mark}{currency} 매도 주문 종료 · 체결된 수량 없음\n"
+        "{name}{market}, 주문 수량 {requested} {currency}. 아무것도 매도되지 않았습니다.\n"
         "UUID: <code>{uuid}</code>"
     ),
     "fill_failed": (
-        "❌ {mark}{currency} 매도 주문 실패 · 매도된 것 없음\n"
-        "{name}{market}, {requested} {currency}: 업비트에 이 주문이 없습니다(주문 id <code>{identifier}</code>)."
+        "❌ {mark}{currency} 매도 주문 실패 · 매도되지 않음\n"
+        "{name}{market}, {requested} {currency}: 업비트에 이 주문이 없습니다(주문 id "
+        "<code>{identifier}</code>). 아무것도 매도되지 않았습니다."
     ),
     "fill_refused": (
-        "❌ {mark}{currency} 매도 주문 실패 · 매도된 것 없음\n"
-        "{name}{market}, {requested} {currency}\n"
+        "❌ {mark}{currency} 매도 주문 실패 · 매도되지 않음\n"
+        "{name}{market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"
         "업비트 응답: {error}"
     ),
     "bad_price": (
@@ -706,7 +707,7 @@ KO: dict[str, str] = {
     "balance_total": "총 보유자산: <b>{total}</b>",
     "balance_empty": "업비트에 보유자산이 없습니다.",
     "balance_buttons_hint": "빠른 매도 버튼은 미리보기만 엽니다. 확인을 눌러야 매도됩니다.",
-    "orders_title": "<b>최근 주문 {count}건</b> (누르면 자세히 봅니다)",
+    "orders_title": "<b>최근 주문 {count}건</b> (아래 버튼을 누르면 자세히 볼 수 있습니다)",
     "orders_none": "아직 주문 내역이 없습니다.",
     "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
     "order_usage": "사용법: <code>/order UUID</code> (/orders에서 복사하거나 주문을 누르세요).",
@@ -715,8 +716,8 @@ KO: dict[str, str] = {
         "<b>주문 {market}</b> — {state}\n"
         "주문 수량: {requested} {currency}\n"
         "체결 수량: {executed} {currency}\n"
-        "평균 체결가: {avg_price} {quote}\n"
-        "체결금액: {gross} {quote} · 수수료: {fee} {quote} · 실수령: {net} {quote}\n"
+        "평균 체결가: {avg_price}\n"
+        "체결금액: {gross} · 수수료: {fee} · 실수령: {net}\n"
         "주문 시각: {created}\n"
         "UUID: <code>{uuid}</code>"
     ),

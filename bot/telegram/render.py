@@ -120,7 +120,7 @@ def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
         lang,
         "preview",
         market=p.market,
-        name=f"({name})" if name != p.currency else "",
+        name=f" ({name})" if name != p.currency else "",
         warning=Markup(t(lang, "warning_line")) if p.warning else "",
         volume=n.asset_amount(p.volume),
         currency=p.currency,
@@ -363,11 +363,12 @@ def order_detail(lang: str, r: OrderRecord, refreshed: bool, tz: tzinfo) -> str:
         requested=n.asset_amount(r.requested_volume),
         executed=n.asset_amount(r.executed_volume),
         currency=currency,
-        quote=quote,
-        avg_price=n.price(r.avg_price, quote) if r.avg_price is not None else DASH,
-        gross=n.quote_amount(r.gross_funds or Decimal(0), quote),
-        fee=n.quote_amount(r.paid_fee or Decimal(0), quote),
-        net=n.quote_amount(r.net_funds or Decimal(0), quote),
+        avg_price=(
+            price_text(lang, r.avg_price, quote, average=True) if r.avg_price is not None else DASH
+        ),
+        gross=money(lang, r.gross_funds or Decimal(0), quote),
+        fee=money(lang, r.paid_fee or Decimal(0), quote),
+        net=money(lang, r.net_funds or Decimal(0), quote),
         created=n.timestamp(r.created_at, tz),
         uuid=r.uuid or DASH,
     )

@@ -152,7 +152,7 @@ BAD = [
     ("no-condition", "/alert BTC", "Usage: <code>/alert"),
     ("unknown-asset", "/alert FOO >= 100", "The market KRW-FOO does not exist"),
     ("unknown-market", "/alert KRW-FOO >= 100", "The market KRW-FOO does not exist"),
-    ("html-asset", "/alert <b> >= 100", "<code>&lt;b&gt;</code> is not a currency"),
+    ("html-asset", "/alert <b> >= 100", "I don't know the coin <code>&lt;b&gt;</code>"),
     ("price-zero", "/alert BTC >= 0", "The price must be more than zero"),
     ("price-negative", "/alert BTC <= -5", "The price must be more than zero"),
     ("price-digits", "/alert BTC >= 12345678901234", "too many digits"),

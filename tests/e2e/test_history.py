@@ -117,14 +117,14 @@ async def test_long_reply_is_split_at_line_boundaries(bot_factory: BotFactory) -
     texts = [str(c.params["text"]) for c in parts]
     assert sum(len(t) for t in texts) > TELEGRAM_LIMIT
     assert all(len(t) <= TELEGRAM_LIMIT for t in texts)
-    assert texts[0].startswith("<b>Your last 50 orders</b>")
+    assert texts[0].startswith("<b>Your last 50 orders</b> (tap one below for details)")
 
     # No line was cut: every line is a whole row head, a whole UUID line or blank.
     for t in texts:
         for line in t.split("\n"):
             assert (
                 line == ""
-                or line == "<b>Your last 50 orders</b>"
+                or line == "<b>Your last 50 orders</b> (tap one below for details)"
                 or ROW_HEAD.match(line)
                 or CODE_LINE.match(line)
             ), line

@@ -54,7 +54,7 @@ REFUSALS: list[tuple[str, str, Setup, str]] = [
     ("arabic-digits", "/sell BTC ٠٫٥", _nothing, "I can't read the amount"),
     ("devanagari-digits", "/sell BTC ५०", _nothing, "I can't read the amount"),
     ("huge-argument", "/sell BTC " + "9" * 4000, _nothing, "too long to be a sell request"),
-    ("html-asset", "/sell <b>BTC 50%", _nothing, "I don't know the coin <code>&lt;b&gt;BTC</code>"),
+    ("html-asset", "/sell <b>BTC 50%", _nothing, "the coin <code>&lt;b&gt;BTC</code>"),
     ("not-held", "/sell DOGE 50%", _nothing, "You hold no DOGE that can be sold"),
     ("no-such-market", "/sell KRW-FOO 50%", _nothing, "The market KRW-FOO does not exist"),
     ("no-market-sell", "/sell SOL 50%", _limit_only_market, "does not accept market sell"),
