@@ -28,7 +28,7 @@ from tests.e2e.test_sell_flow import db as _db_fixture
 from tests.standins.telegram import Call
 
 db = _db_fixture
-KO = {"language_code": "ko"}
+KO: dict[str, Any] = {"language_code": "ko"}
 TELEGRAM_LIMIT = 4096
 
 
