@@ -1,4 +1,4 @@
-"""Settings read from the environment and an optional `.env` file (SPEC.md "Configuration").
+"""Settings read from the environment and an optional `.env` file (the README's "Settings").
 
 `load_settings()` builds a frozen `Settings`; `load_settings_or_exit()` is what `main()` calls:
 any missing or invalid variable stops start-up with one line on stderr that names the
@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     totp_secret: SecretStr | None = None
     # Declared after the secret: its validator reads it from `info.data`.
     totp_above_krw: Decimal | None = None  # None: 0, every sell needs a code
-    # Not in SPEC's table: operational extras with safe defaults.
+    # Operational extras with safe defaults.
     heartbeat_file: str = "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108 - empty turns it off
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
     # One batched GET /v1/ticker for every watched market per interval.

@@ -1,4 +1,4 @@
-"""Logging set-up: one stderr handler, plain text, with secret redaction (STYLE.md 2.7, 2.8).
+"""Logging set-up: one stderr handler, plain text, with secret redaction.
 
 httpx logs every request URL, and python-telegram-bot puts the bot token in that URL
 (`/bot<token>/getUpdates`); the Upbit JWT travels as `Authorization: Bearer <jwt>`. So:

@@ -1,4 +1,4 @@
-"""Settings: SPEC.md "Configuration" names and defaults, one-line errors, no secret leaks."""
+"""Settings: the README's names and defaults, one-line errors, no secret leaks."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 PostgreSQL), the real Upbit client against the Upbit stand-in. Only Telegram is replaced, by
 a notifier that records what it was asked to send (the boundary, not the thing under test).
 
-The states a crash can leave behind (DESIGN.md invariants 2 and 4):
+The states a crash can leave behind (an order row is written before its POST; an
+announcement is claimed before it is sent and marked after):
 * an order row SUBMITTING whose POST did reach Upbit before the process died;
 * an order row SUBMITTING whose POST never left (Upbit has no such order);
 * a final order whose announcement was claimed, maybe sent, but never marked.

@@ -1,6 +1,6 @@
 """Guards against a stolen phone or Telegram account: /lock, a daily sell limit, one-time codes.
 
-Knows nothing of Telegram. Three optional guards (SPEC.md "Configuration"):
+Knows nothing of Telegram. Three optional guards (the README's "Settings"):
 
 * ``/lock`` refuses every sell until ``/unlock`` (which needs a code when TOTP is on); the
   switch lives in the database, so it holds across restarts and processes;

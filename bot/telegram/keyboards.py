@@ -128,7 +128,7 @@ def markup_fits(markup: InlineKeyboardMarkup) -> bool:
 
 
 def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
-    """First row: exactly Confirm, then Cancel (SPEC.md)."""
+    """First row: exactly Confirm, then Cancel (the order users rely on)."""
     return InlineKeyboardMarkup(
         [
             [

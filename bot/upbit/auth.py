@@ -1,9 +1,10 @@
 """Upbit request signing: the hashed query string and the JWT.
 
-Every private call carries ``Authorization: Bearer <JWT>`` (UPBIT.md §1.1). The JWT holds
+Every private call carries ``Authorization: Bearer <JWT>``; see
+https://docs.upbit.com/kr/reference/auth . The JWT holds
 ``access_key`` and a fresh uuid4 ``nonce`` (single use, so never cache or reuse a token),
 plus ``query_hash``/``query_hash_alg`` when the request has parameters. The hash input is
-the *unquoted* ``k=v&k=v`` string in request order (§1.2): for GET the query string as sent,
+the *unquoted* ``k=v&k=v`` string in request order: for GET the query string as sent,
 for POST the JSON body's items in body order, built from the same dict that is sent.
 
 The token is signed HS512 with the raw secret string, as Upbit's auth page recommends.

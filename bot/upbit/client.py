@@ -103,8 +103,8 @@ _REMAINING_GROUP = re.compile(r"group\s*=\s*([A-Za-z0-9_.\-]+)")
 _REMAINING_SEC = re.compile(r"\bsec\s*=\s*(\d+)")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_\-]+")
 
-# Rate-limit group of an endpoint before Upbit has told us (UPBIT.md §5); the header of
-# the first answer replaces the guess.
+# Rate-limit group of an endpoint before Upbit has told us; the Remaining-Req header of the
+# first answer replaces the guess (https://docs.upbit.com/kr/reference/rate-limits).
 _GROUP_GUESS: Final[Mapping[str, str]] = {
     "/v1/market/all": "market",
     "/v1/ticker": "ticker",
@@ -113,7 +113,8 @@ _GROUP_GUESS: Final[Mapping[str, str]] = {
 }
 
 
-# Upbit's per-second limits by group (UPBIT.md §5), enforced on our side by `RateLimiter`.
+# Upbit's per-second limits by group (https://docs.upbit.com/kr/reference/rate-limits),
+# enforced on our side by `RateLimiter`.
 RATE_LIMITS: Final[Mapping[str, int]] = {
     "default": 30,
     "order": 12,
@@ -198,7 +199,8 @@ def format_volume(volume: Decimal) -> str:
 
 
 def _check_identifier(identifier: str) -> None:
-    # Characters outside this set are hashed differently by some clients (UPBIT.md §1.4).
+    # Characters outside this set are hashed differently by some clients (the query_hash
+    # input is the unquoted query string: https://docs.upbit.com/kr/reference/auth).
     if not _IDENTIFIER.fullmatch(identifier):
         raise ValueError("identifier must be non-empty and use only A-Z a-z 0-9 _ -")
 
@@ -583,7 +585,9 @@ class UpbitClient:
     async def check_sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
         """``POST /v1/orders/test``: Upbit validates the market sell, creates nothing.
 
-        Use a throwaway ``identifier``, never the one of the real order (UPBIT.md §2.4).
+        Use a throwaway ``identifier``, never the one of the real order: an identifier is
+        single-use (https://docs.upbit.com/reference/%EC%A3%BC%EB%AC%B8%ED%95%98%EA%B8%B0),
+        and a test order's cannot be looked up (https://docs.upbit.com/kr/reference/order-test).
         """
         _check_identifier(identifier)
         body = {

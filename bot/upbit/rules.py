@@ -1,4 +1,5 @@
-"""Upbit's published trading rules per quote currency (UPBIT.md §3.1, §3.3).
+"""Upbit's published trading rules per quote currency: minimum order totals and fees
+(e.g. https://docs.upbit.com/kr/docs/krw-market-info).
 
 The live values come from ``GET /v1/orders/chance``; these serve where no chance call is
 made (marking dust in the balance view) and for the paper exchange.

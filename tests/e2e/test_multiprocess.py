@@ -9,7 +9,8 @@ order is then filled; both processes' fill watchers are woken by the Upbit stand
 WebSocket (`UPBIT_WS_URL` = the stand-in's; `POLL_INTERVAL_SECONDS=0.3` as the fallback),
 and exactly one fill notice must reach the chat.
 
-PostgreSQL is the supported multi-process setup (SPEC "Scale"); it runs only when
+PostgreSQL is the supported multi-process setup (README, "Webhook mode and PostgreSQL");
+it runs only when
 ``TEST_POSTGRES_URL`` is set (``scripts/start-test-postgres.sh``), on a fresh database per
 test. The same double-confirm test on two processes sharing one SQLite file runs always;
 there the second process starts once the first is serving (SQLite has no advisory lock, and

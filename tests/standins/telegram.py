@@ -1,7 +1,8 @@
 """A Telegram Bot API stand-in: a real HTTP server on 127.0.0.1 for end-to-end tests.
 
-It reproduces what python-telegram-bot 22 sends and needs back (``/work/shared/TELEGRAM.md``
-§6): ``POST /bot<token>/<method>`` with empty, form-urlencoded (JSON-encoded nested values),
+It reproduces what python-telegram-bot 22 sends and needs back (see
+https://core.telegram.org/bots/api#making-requests): ``POST /bot<token>/<method>`` with
+empty, form-urlencoded (JSON-encoded nested values),
 JSON or multipart bodies; ``{"ok": true, "result": ...}`` answers; Telegram-shaped errors.
 
 It runs a stdlib ``ThreadingHTTPServer`` in a daemon thread, so it works the same from

@@ -3,7 +3,14 @@
 Real servers on 127.0.0.1 (random free ports unless given), each in a daemon thread, so the
 bot's real httpx client and a ``websockets`` client talk to it unmodified: from a
 pytest-asyncio test (its own loop is never touched), from synchronous code, from a benchmark.
-Behaviour follows /work/shared/UPBIT.md (auth §1, endpoints §2, errors §4, limits §5, WS §6);
+Behaviour follows Upbit's public documentation:
+
+- auth: https://docs.upbit.com/kr/reference/auth
+- errors: https://docs.upbit.com/kr/reference/rest-api-guide
+- limits: https://docs.upbit.com/kr/reference/rate-limits
+- orders: https://docs.upbit.com/reference/%EC%A3%BC%EB%AC%B8%ED%95%98%EA%B8%B0
+- WebSocket: https://docs.upbit.com/kr/reference/websocket-myorder
+
 where Upbit's behaviour is undocumented the choice made here is marked ``[I]``.
 
 Quick start::
@@ -64,7 +71,7 @@ Fills
   `set_orderbook` brings bids up to its price. ``auto_fill`` does not apply to them, and the
   bid liquidity they execute against is always taken from the book.
   ``identifier_consumed_on_failure`` (default True: an identifier sent with an order that is
-  then rejected by validation can never be used again, as UPBIT.md §3.4 says).
+  then rejected by validation can never be used again, as the order page says).
 
 Rate limits
   ``rate_limit_enabled`` (default True), ``rate_limits`` (group → calls per second:
@@ -167,7 +174,8 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     "market": 10,
 }
 
-# name -> (HTTP status, message). Statuses per UPBIT.md §4.3; messages partly made up.
+# name -> (HTTP status, message); messages partly made up. Statuses per
+# https://docs.upbit.com/kr/reference/rest-api-guide
 ERRORS: dict[str, tuple[int, str]] = {
     "create_ask_error": (400, "주문 요청 정보가 올바르지 않습니다."),
     "insufficient_funds_ask": (400, "주문가능한 금액이 부족합니다."),
@@ -180,7 +188,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_volume_ask": (400, "주문 수량이 올바르지 않습니다."),
     "invalid_parameter": (400, "잘못된 파라미터입니다."),
     "notfoundmarket": (400, "다음 마켓에 없는 종목입니다: {market}"),
-    # Upbit's name/status for a reused identifier is undocumented (UPBIT.md §3.4, §9);
+    # Upbit's name/status for a reused identifier is undocumented;
     # "validation_error" 400 is our choice [I].
     "validation_error": (400, "잘못된 요청입니다."),
     "invalid_query_payload": (401, "Jwt의 query를 검증하는데 실패하였습니다."),
@@ -190,7 +198,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "no_authorization_ip": (401, "This is not a verified IP."),
     "invalid_access_key": (401, "잘못된 엑세스 키입니다."),
     "no_authorization_token": (401, "인증 토큰이 존재하지 않습니다."),
-    # 401 in the old error table, 403 in the current REST guide (UPBIT.md §4.3): 403 here.
+    # 401 in the old error table, 403 in the current REST guide: 403 here.
     "out_of_scope": (403, "권한이 부족합니다."),
     "market_offline": (403, "현재 거래가 지원되지 않는 마켓입니다."),
     "order_not_found": (404, "주문을 찾지 못했습니다."),
@@ -437,7 +445,7 @@ class Order:
             "side": self.side,
             "ord_type": self.ord_type,
         }
-        if self.price is not None:  # null fields are omitted (UPBIT.md §2)
+        if self.price is not None:  # null fields are omitted, as Upbit's answers do
             data["price"] = dec_str(self.price)
         data.update(
             {
@@ -1343,7 +1351,7 @@ class UpbitStandIn:
         if method in ("POST", "PUT", "PATCH"):
             hash_input = post_hash_input(body) if body else None
         else:
-            # '+' decodes to a space, as a form decoder would (UPBIT.md §1.4) [I].
+            # '+' decodes to a space, as a form decoder would [I].
             hash_input = unquote_plus(raw_query) if raw_query else None
         query_hash = payload.get("query_hash")
         if hash_input is None or hash_input == "":
@@ -1410,7 +1418,7 @@ class UpbitStandIn:
         if identifier is not None and not isinstance(identifier, str):
             raise _ApiError(400, "validation_error", "identifier must be a string")
         if identifier is not None and identifier in self._used_identifiers:
-            # Upbit's name for this is undocumented (UPBIT.md §3.4/§9) [I].
+            # Upbit's name for this is undocumented [I].
             raise _ApiError(400, "validation_error", f"identifier already used: {identifier}")
         code = str(body["market"])
         market = self._markets.get(code)
@@ -1455,14 +1463,14 @@ class UpbitStandIn:
                 quote=market.quote,
             )
         depth = sum((size for _, size in market.bids[:30]), ZERO)
-        if volume > depth:  # rejected at submission (UPBIT.md §3.1); error name unknown [I]
+        if volume > depth:  # rejected at submission; error name unknown [I]
             raise _ApiError(400, "create_ask_error", "volume exceeds the bid depth (30 levels)")
         return market, volume
 
     @staticmethod
     def _parse_volume(raw: Any) -> Decimal:
         # Only plain decimal notation is accepted ("1E-8" is refused) — stricter than
-        # documented, to catch str(Decimal) bugs (UPBIT.md §3.2) [I].
+        # documented, to catch str(Decimal) bugs [I].
         text = dec_str(raw) if isinstance(raw, Decimal) else str(raw)
         if isinstance(raw, bool) or not PLAIN_DECIMAL.match(text):
             raise _err("invalid_volume_ask")
@@ -1714,7 +1722,7 @@ class UpbitStandIn:
         order_uuid, identifier = ctx.one("uuid"), ctx.one("identifier")
         if not order_uuid and not identifier:
             raise _ApiError(400, "validation_error", "uuid or identifier is required")
-        if order_uuid:  # uuid wins when both are given (UPBIT.md §2.6)
+        if order_uuid:  # uuid wins when both are given
             found = self._orders.get(order_uuid)
         else:
             found = next((o for o in self._orders.values() if o.identifier == identifier), None)
