@@ -115,6 +115,22 @@ async def test_claim_by_owner_once(repo: SqlOrderRepository) -> None:
     assert fetched.status is PendingStatus.CLAIMED
 
 
+async def test_claim_returns_the_claimed_preview_once(repo: SqlOrderRepository) -> None:
+    await repo.create_pending(pending("pending-row-1", market="KRW-ETH", volume=Decimal("0.5")))
+    outcome, claimed = await repo.claim_pending_row("pending-row-1", ALICE, T0)
+    assert outcome is ClaimOutcome.CLAIMED
+    assert claimed is not None
+    assert (claimed.market, claimed.volume, claimed.chat_id, claimed.lang) == (
+        "KRW-ETH",
+        Decimal("0.5"),
+        ALICE + 5,
+        "ko",
+    )
+    assert claimed.status is PendingStatus.CLAIMED
+    again, none = await repo.claim_pending_row("pending-row-1", ALICE, T0)
+    assert (again, none) == (ClaimOutcome.ALREADY_CONFIRMED, None)
+
+
 async def test_claim_by_another_user_changes_nothing(repo: SqlOrderRepository) -> None:
     await repo.create_pending(pending())
     assert await repo.claim_pending("p1", BOB, T0) is ClaimOutcome.NOT_OWNER
@@ -272,6 +288,39 @@ async def test_update_order_records_error(repo: SqlOrderRepository) -> None:
 async def test_update_unknown_order(repo: SqlOrderRepository) -> None:
     with pytest.raises(OrderNotFound):
         await repo.update_order("missing", OrderFill(state=OrderState.DONE))
+
+
+async def test_a_final_state_never_moves_back(repo: SqlOrderRepository) -> None:
+    await repo.record_submitting(new_order("usb-a", requested_volume=Decimal("0.1")))
+    done = await repo.update_order(
+        "usb-a", OrderFill(state=OrderState.DONE, uuid="u-a", executed_volume=Decimal("0.1"))
+    )
+    assert done.state is OrderState.DONE
+    # A stale "wait" (e.g. the POST's 201 arriving after a lookup saw "done") changes nothing.
+    stale = await repo.update_order("usb-a", OrderFill(state=OrderState.WAIT, uuid="u-a"))
+    assert stale.state is OrderState.DONE
+    assert stale.executed_volume == Decimal("0.1")
+    # A final state may still be refined by another final answer.
+    cancel = await repo.update_order("usb-a", OrderFill(state=OrderState.CANCEL))
+    assert cancel.state is OrderState.CANCEL
+
+
+async def test_failure_and_announcement_in_one_write(repo: SqlOrderRepository) -> None:
+    await repo.record_submitting(new_order("usb-b"))
+    failed = await repo.update_order(
+        "usb-b", OrderFill(state=OrderState.FAILED, error="insufficient", announced_at=T0)
+    )
+    assert failed.announced_at == T0
+    assert [o.identifier for o in await repo.list_final_unannounced()] == []
+
+
+async def test_only_an_order_still_submitting_can_fail(repo: SqlOrderRepository) -> None:
+    await repo.record_submitting(new_order("usb-c"))
+    await repo.update_order("usb-c", OrderFill(state=OrderState.DONE, uuid="u-c"))
+    # A sweep that saw the row while it was still submitting, and then a 404, comes late.
+    late = await repo.update_order("usb-c", OrderFill(state=OrderState.FAILED, error="late"))
+    assert late.state is OrderState.DONE
+    assert late.last_error is None
 
 
 @pytest.mark.parametrize(
