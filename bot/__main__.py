@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.config import load_settings_or_exit
-from bot.logging_setup import configure_logging
+from bot.config import Settings, load_settings_or_exit
+from bot.logging_setup import CodeSource, configure_logging
 
 log = logging.getLogger("bot")
 
 
 def main() -> None:
     settings = load_settings_or_exit()
-    configure_logging(settings.log_level, settings.secret_values())
+    configure_logging(
+        settings.log_level, settings.secret_values(), one_time_codes=_one_time_codes(settings)
+    )
     # Imported only now, so a configuration error is reported without loading the world.
     from bot.db.migrate_process import MigrationFailed, upgrade_in_child_process
 
@@ -33,6 +35,15 @@ def main() -> None:
         # left to Python's default traceback printer.
         log.critical("bot stopped: %s", exc, exc_info=True)
         raise SystemExit(1) from None
+
+
+def _one_time_codes(settings: Settings) -> CodeSource | None:
+    """The TOTP codes to keep out of the logs, when TOTP_SECRET is set."""
+    if settings.totp_secret is None:
+        return None
+    from bot.services.guards import codes_near
+
+    return codes_near(settings.totp_secret.get_secret_value())
 
 
 if __name__ == "__main__":

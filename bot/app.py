@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from bot.charts.runner import SubprocessChartRenderer
 from bot.config import Settings
 from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.guards import SqlGuardRepository
 from bot.db.pacer import SqlConnectPacer
 from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
@@ -42,6 +44,7 @@ from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.announce import Announcer
 from bot.services.clock import utc_now
 from bot.services.fills import FillWatcher, OrderEventSource
+from bot.services.guards import CODE_PATTERN, GuardService, GuardSettings
 from bot.services.history import HistoryService
 from bot.services.markets import MarketDirectory
 from bot.services.open_orders import OpenOrdersService
@@ -60,6 +63,7 @@ from bot.telegram.handlers import (
     alerts,
     balance,
     common,
+    guards,
     history,
     open_orders,
     preview_buttons,
@@ -89,6 +93,8 @@ COMMANDS = (
     "pnl",
     "settings",
     "open",
+    "lock",
+    "unlock",
     "help",
 )
 HEARTBEAT_SECONDS = 15.0
@@ -133,6 +139,16 @@ async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
 
 
+def guard_settings(settings: Settings) -> GuardSettings:
+    return GuardSettings(
+        daily_limit_krw=settings.daily_sell_limit_krw,
+        totp_secret=settings.totp_secret.get_secret_value() if settings.totp_secret else None,
+        totp_above_krw=settings.totp_above_krw or Decimal(0),
+        zone=settings.tz,
+        code_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
+    )
+
+
 def _touch(path: str) -> None:
     Path(path).touch()
 
@@ -160,6 +176,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             poll_interval=settings.poll_interval_seconds,
             announcer=announcer,
         )
+        guard_service = GuardService(
+            SqlGuardRepository(sessions), guard_settings(settings), clock=utc_now
+        )
         sell_service = SellService(
             exchange,
             repo,
@@ -167,6 +186,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             on_order_placed=lambda _order: watcher.wake(),
             announcer=announcer,
             markets=markets,
+            guards=guard_service,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)
@@ -201,6 +221,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 ),
                 watcher=watcher,
                 settings=settings_service,
+                guards=guard_service,
                 alerts=alert_service,
                 alert_watcher=alert_watcher,
                 profit=ProfitService(
@@ -306,6 +327,15 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(history.order_button, pattern=kb.ORDER_PATTERN))
     app.add_handler(
         CallbackQueryHandler(settings.settings_button, pattern=settings.SETTINGS_PATTERN)
+    )
+    app.add_handler(CommandHandler("lock", guards.lock_command, filters=only_new))
+    app.add_handler(CommandHandler("unlock", guards.unlock_command, filters=only_new))
+    # A message that is only a 6-digit code: for a sell or an /unlock waiting for one.
+    app.add_handler(
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & only_new & filters.Regex(CODE_PATTERN),
+            guards.code_message,
+        )
     )
     app.add_handler(CommandHandler("open", open_orders.open_command, filters=only_new))
     app.add_handler(CallbackQueryHandler(open_orders.page_button, pattern=open_kb.PAGE_PATTERN))

@@ -61,6 +61,7 @@ class ClaimOutcome(StrEnum):
     CANCELLED = "cancelled"
     LOCKED = "locked"  # /lock is on (the preview is cancelled)
     OVER_DAILY_LIMIT = "over_daily_limit"  # DAILY_SELL_LIMIT_KRW (the preview is cancelled)
+    CODE_NEEDED = "code_needed"  # nothing claimed yet: the one-time code must come first
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ httpx logs every request URL, and python-telegram-bot puts the bot token in that
 1. the chatty transport loggers (httpx, httpcore, websockets, apscheduler) sit at WARNING;
 2. a `RedactingFilter` on the *handler* (a logger's filters never see records propagated
    from child loggers) masks the configured secrets, `bot<id>:<token>` URL segments,
-   `Bearer ...` values and JWTs in the message, its arguments, tracebacks and stack info.
+   `Bearer ...` values and JWTs in the message, its arguments, tracebacks and stack info;
+3. with `TOTP_SECRET` set, the one-time codes valid around now are masked too (at DEBUG,
+   python-telegram-bot logs whole updates, and a code travels as a message's text).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 __all__ = ["NOISY_LOGGERS", "RedactingFilter", "configure_logging", "redact"]
@@ -36,11 +38,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Return `text` with every secret in `secrets` and every token-shaped string masked."""
+CodeSource = Callable[[], Iterable[str]]
+
+
+def redact(text: str, secrets: Iterable[str] = (), codes: Iterable[str] = ()) -> str:
+    """Return `text` with every secret in `secrets`, every one-time code in `codes` (as
+    ``123456``, ``123 456`` or ``123-456``, not inside a longer number) and every
+    token-shaped string masked."""
     # Longest first, so a secret that contains another is masked whole.
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, MASK)
+    for code in {c for c in codes if c}:
+        if code in text or code[:3] in text:
+            half = len(code) // 2
+            shape = rf"(?<!\d){re.escape(code[:half])}[ -]?{re.escape(code[half:])}(?!\d)"
+            text = re.sub(shape, MASK, text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -54,14 +66,15 @@ class RedactingFilter(logging.Filter):
     interpolate. It never drops a record.
     """
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), codes: CodeSource | None = None) -> None:
         super().__init__()
         self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self._codes = codes
         self._exc_formatter = logging.Formatter()
 
     def redact(self, text: str) -> str:
-        """`redact()` with this filter's secrets."""
-        return redact(text, self._secrets)
+        """`redact()` with this filter's secrets and the codes valid now."""
+        return redact(text, self._secrets, self._codes() if self._codes is not None else ())
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -84,15 +97,17 @@ def configure_logging(
     secrets: Iterable[str] = (),
     *,
     stream: IO[str] | None = None,
+    one_time_codes: CodeSource | None = None,
 ) -> None:
     """Send all logging to one handler on stderr (or `stream`) with redaction.
 
     `level` is the root level (`LOG_LEVEL`); `secrets` are literal values to mask, for
-    example `Settings.secret_values()`. Calling it again replaces the previous set-up.
+    example `Settings.secret_values()`; `one_time_codes` gives the TOTP codes to mask at the
+    moment a record is written. Calling it again replaces the previous set-up.
     """
     if isinstance(level, str):
         level = level.strip().upper()
-    redacting_filter = RedactingFilter(secrets)
+    redacting_filter = RedactingFilter(secrets, one_time_codes)
     config: dict[str, Any] = {
         "version": 1,
         # Loggers created at import time (module-level `getLogger(__name__)`) must keep working.

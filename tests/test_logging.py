@@ -185,3 +185,28 @@ def test_redact(text: str, expected: str) -> None:
 def test_redact_longest_secret_first_and_ignores_empty() -> None:
     assert redact("abcdef abc", ["abc", "abcdef", ""]) == "*** ***"
     assert redact("plain", [""]) == "plain"
+
+
+def test_one_time_codes_are_masked_in_every_shape() -> None:
+    buffer = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("DEBUG", SECRETS, stream=buffer, one_time_codes=lambda: ["428913"])
+    try:
+        logging.getLogger("telegram.ext").debug(
+            "update %s", {"message": {"text": "428913", "id": 1}}
+        )
+        logging.getLogger("bot").info("typed with a space: 428 913, with a dash: 428-913")
+        logging.getLogger("bot").info("price 14289130 and id 428913777 stay")
+    finally:
+        restore_root(saved_handlers, saved_level)
+    output = buffer.getvalue()
+    assert "428913'" not in output
+    assert "428 913" not in output and "428-913" not in output
+    assert "{'text': '***'" in output
+    assert "price 14289130 and id 428913777 stay" in output
+
+
+def test_redact_masks_codes_only_as_whole_numbers() -> None:
+    assert redact("code=123456.", codes=["123456"]) == "code=***."
+    assert redact("0.1234567", codes=["123456"]) == "0.1234567"

@@ -411,3 +411,35 @@ def test_button_data_over_64_bytes_is_refused_like_telegram(telegram_standin):
             assert "BUTTON_DATA_INVALID" in exc.read().decode()
     else:
         raise AssertionError("a 65-byte callback_data was accepted")
+
+
+def test_delete_message_follows_telegrams_rules() -> None:
+    with TelegramStandin(token=TOKEN) as stand, httpx.Client() as client:
+        api = f"{stand.base_url}{TOKEN}"
+        incoming = stand.build_message(USER, "123456", command_entity=False)
+        old = stand.build_message(USER, "654321", command_entity=False)
+        stand.message(USER, old["message_id"]).data["date"] -= 48 * 3600
+        group = stand.build_message(USER, "111111", chat_id=-100, chat_type="group")
+
+        def delete(chat_id: int, message_id: int) -> dict[str, Any]:
+            body = {"chat_id": chat_id, "message_id": message_id}
+            result: dict[str, Any] = client.post(f"{api}/deleteMessage", json=body).json()
+            return result
+
+        # A user's message in a private chat, sent less than 48 hours ago: deleted.
+        assert delete(USER, incoming["message_id"]) == {"ok": True, "result": True}
+        assert stand.message(USER, incoming["message_id"]).deleted
+        assert stand.bot_messages(USER) == []
+        # Twice, too old, someone else's in a group, unknown: refused.
+        for chat_id, message_id in (
+            (USER, incoming["message_id"]),
+            (USER, old["message_id"]),
+            (-100, group["message_id"]),
+            (USER, 9999),
+        ):
+            answer = delete(chat_id, message_id)
+            assert answer["ok"] is False and answer["error_code"] == 400, answer
+            assert (
+                "can't be deleted" in answer["description"] or "not found" in answer["description"]
+            )
+        assert not stand.message(USER, old["message_id"]).deleted

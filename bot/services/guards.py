@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time as pytime
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -44,7 +45,9 @@ MAX_WRONG_CODES_PER_PREVIEW = 3  # then the preview is cancelled
 MAX_WRONG_CODES_IN_A_ROW = 10
 WRONG_CODES_PAUSE = timedelta(minutes=15)
 
-_CODE_RE = re.compile(r"\s*(\d{3})[ -]?(\d{3})\s*", re.ASCII)
+# A message that is only a code: "123456", "123 456" or "123-456".
+CODE_PATTERN = r"^\s*(\d{3})[ -]?(\d{3})\s*$"
+_CODE_RE = re.compile(CODE_PATTERN, re.ASCII)
 
 Clock = Callable[[], datetime]
 DEFAULT_ZONE = ZoneInfo("Asia/Seoul")
@@ -157,6 +160,19 @@ class _Totp(pyotp.TOTP):
     min_secret_length_bits: ClassVar[int] = 80
 
 
+def codes_near(secret: str) -> Callable[[], list[str]]:
+    """A source of the codes that may be valid around the moment it is called (the drift
+    window and one step beyond each way), for the log redaction filter."""
+    totp = _Totp(secret)
+    reach = TOTP_DRIFT_STEPS + 1
+
+    def codes() -> list[str]:
+        now = pytime.time()
+        return [totp.at(now, counter_offset=i) for i in range(-reach, reach + 1)]
+
+    return codes
+
+
 class GuardService:
     def __init__(self, repo: GuardRepository, settings: GuardSettings, clock: Clock) -> None:
         self._repo = repo
@@ -196,6 +212,11 @@ class GuardService:
         await self._repo.release_claim(pending_id, self._clock())
 
     # -- lock ----------------------------------------------------------------------------
+
+    async def paused_until(self) -> datetime | None:
+        """When code entry opens again after too many wrong codes; None if it is open."""
+        until = (await self._repo.guard_state()).codes_blocked_until
+        return until if until is not None and until > self._clock() else None
 
     async def is_locked(self) -> bool:
         return (await self._repo.guard_state()).locked
@@ -264,14 +285,6 @@ class GuardService:
         )
         log.warning("one-time code refused (%s)", verdict.value)  # never the code itself
         return CodeCheck(verdict, paused_until=state.codes_blocked_until)
-
-    def codes_to_hide(self, now: datetime | None = None) -> list[str]:
-        """The codes that may be valid around now, for the log redaction filter."""
-        if self._totp is None:
-            return []
-        moment = now or self._clock()
-        reach = TOTP_DRIFT_STEPS + 1  # also the codes just outside the window
-        return [self._totp.at(moment, counter_offset=i) for i in range(-reach, reach + 1)]
 
     # -- status --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from bot.domain import (
+    ClaimGuard,
     ClaimOutcome,
     NewOrder,
     NewPendingSell,
@@ -108,9 +109,10 @@ class OrderRepository(Protocol):
         ...
 
     async def claim_pending_row(
-        self, pending_id: str, user_id: int, now: datetime
+        self, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard | None = None
     ) -> tuple[ClaimOutcome, PendingSell | None]:
-        """`claim_pending`, also returning the claimed preview (in the same statement)."""
+        """`claim_pending`, also returning the claimed preview (in the same statement). With
+        ``guard``, /lock and the daily limit are decided in the same transaction."""
         ...
 
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:

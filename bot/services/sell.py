@@ -46,6 +46,7 @@ from bot.services.amounts import (
 from bot.services.announce import Announcer, Delivery
 from bot.services.clock import Clock, utc_now
 from bot.services.errors import SellRefused
+from bot.services.guards import MAX_WRONG_CODES_PER_PREVIEW, CodeVerdict, GuardService
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange, OrderRepository
@@ -95,6 +96,7 @@ class SellPreview:
 
 
 class ConfirmStatus(StrEnum):
+    CODE_NEEDED = "code_needed"  # nothing claimed: the one-time code must come first
     PLACED = "placed"  # Upbit has the order (uuid known)
     FAILED = "failed"  # Upbit refused it; nothing was created
     UNKNOWN = "unknown"  # sent, fate not yet known; the watcher keeps looking
@@ -108,6 +110,15 @@ class ConfirmResult:
     order: OrderRecord | None = None
     reason: str = ""  # catalogue code for FAILED / REFUSED / UNKNOWN
     params: Mapping[str, Any] | None = None
+    pending: PendingSell | None = None  # the preview waiting for its code (CODE_NEEDED)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeAttempt:
+    """A one-time code sent for the user's preview that waited for one, and what came of it."""
+
+    pending: PendingSell
+    result: ConfirmResult
 
 
 class SellService:
@@ -122,11 +133,13 @@ class SellService:
         on_order_placed: Callable[[OrderRecord], None] | None = None,
         announcer: Announcer | None = None,
         markets: MarketDirectory | None = None,
+        guards: GuardService | None = None,
     ) -> None:
         self._exchange = exchange
         self._markets = markets or MarketDirectory(exchange)
         self._repo = repo
         self._announcer = announcer or Announcer(repo, clock=clock)
+        self._guards = guards
         self._confirm_timeout = confirm_timeout
         self._clock = clock
         self._lookup_delays = lookup_delays
@@ -143,6 +156,8 @@ class SellService:
     ) -> SellPreview:
         """Check a ``/sell`` request against the account and the book; store it as PENDING."""
         words, tail = split_tail(args)
+        if self._guards is not None and await self._guards.is_locked():
+            raise SellRefused("sell_locked")  # early word; the claim decides again
         markets = await self._markets.names(LISTING_MAX_AGE)  # fresh warnings
         request = parse_sell_args(words, markets)
         market, chance, book = await self._market_data(request)
@@ -164,6 +179,7 @@ class SellService:
                 chance=chance,
             )
             preview = self._price_limit(request, market, chance, book, limit, available)
+        est_krw = await self._krw_value(preview["est_gross"], preview["quote_currency"])
         now = self._clock()
         pending = await self._repo.create_pending(
             NewPendingSell(
@@ -179,6 +195,7 @@ class SellService:
                 price=None if limit is None else limit.price,
                 time_in_force=None if limit is None else limit.time_in_force,
                 slip_percent=None if limit is None else limit.slip_percent,
+                est_krw=est_krw,
             )
         )
         return SellPreview(
@@ -191,6 +208,18 @@ class SellService:
             warning=markets.warning(market),
             **preview,
         )
+
+    async def _krw_value(self, gross: Decimal, quote: str) -> Decimal | None:
+        """The estimated KRW value of a sell, for the guards (None: unknown)."""
+        if quote == "KRW":
+            return gross
+        if self._guards is None or not self._guards.settings.any_on:
+            return None  # nobody needs it: no extra ticker call
+        try:
+            (ticker,) = await self._exchange.tickers([f"KRW-{quote}"])
+        except (UpbitError, ValueError):
+            return None  # unknown: a code is asked for, the daily limit refuses
+        return gross * ticker.trade_price
 
     async def _tick_size(self, market: str) -> Decimal:
         try:
@@ -415,23 +444,37 @@ class SellService:
         pending_id: str,
         user_id: int,
         on_claim: Callable[[ClaimOutcome], None] | None = None,
+        *,
+        code_checked: bool = False,
     ) -> ConfirmResult:
         """Place the order of a preview; at most one order per preview, ever.
 
         ``on_claim`` hears the claim's outcome as soon as the database decided it, so the
-        caller can answer the press while the order is being placed.
+        caller can answer the press while the order is being placed. A sell that needs a
+        one-time code claims nothing here (CODE_NEEDED) unless ``code_checked`` says the
+        right code already came (`confirm_with_code`): the code is checked before the claim.
         """
-        outcome, pending = await self._repo.claim_pending_row(pending_id, user_id, self._clock())
+        if not code_checked:
+            asked = await self._ask_for_code(pending_id, user_id, on_claim)
+            if asked is not None:
+                return asked
+        now = self._clock()
+        guard = self._guards.claim_guard(now) if self._guards is not None else None
+        outcome, pending = await self._repo.claim_pending_row(pending_id, user_id, now, guard)
         if on_claim is not None:
             on_claim(outcome)
+        if outcome in (ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT):
+            return await self._guard_refusal(outcome, pending_id)
         if outcome is not ClaimOutcome.CLAIMED or pending is None:
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
 
         try:
             chance = await self._exchange.order_chance(pending.market)
         except UpbitError as exc:
+            await self._release(pending.id)
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
         if chance.ask_account.balance < pending.volume:
+            await self._release(pending.id)
             return ConfirmResult(
                 ConfirmStatus.REFUSED,
                 outcome,
@@ -485,6 +528,94 @@ class SellService:
         except UpbitTransportError as exc:
             return await self._resolve_unknown(record, exc)
         return self._placed(await self._repo.update_order(record.identifier, created(order)))
+
+    async def confirm_with_code(
+        self,
+        user_id: int,
+        code: str,
+        on_claim: Callable[[ClaimOutcome], None] | None = None,
+    ) -> CodeAttempt | None:
+        """A one-time code from ``user_id``: for their newest preview waiting for one (None
+        when none is). A right code confirms it; three wrong ones cancel it."""
+        if self._guards is None or not self._guards.totp_on:
+            return None
+        pending = await self._guards.awaiting_code(user_id)
+        if pending is None:
+            return None
+        check = await self._guards.check_code(code)
+        if check.verdict is CodeVerdict.ACCEPTED:
+            result = await self.confirm(pending.id, user_id, on_claim, code_checked=True)
+            return CodeAttempt(pending, result)
+        if check.verdict is CodeVerdict.PAUSED:
+            refusal = self._code_refusal("code_paused", until=check.paused_until)
+            return CodeAttempt(pending, refusal)
+        failures = await self._guards.add_code_failure(pending.id)
+        if failures >= MAX_WRONG_CODES_PER_PREVIEW:
+            await self._repo.cancel_pending(pending.id, user_id)
+            log.warning("preview cancelled after %s wrong codes", failures)
+            return CodeAttempt(pending, self._code_refusal("code_too_many"))
+        reason = "code_reused" if check.verdict is CodeVerdict.REUSED else "code_wrong"
+        tries = MAX_WRONG_CODES_PER_PREVIEW - failures
+        return CodeAttempt(pending, self._code_refusal(reason, tries=tries))
+
+    @staticmethod
+    def _code_refusal(reason: str, **params: Any) -> ConfirmResult:
+        return ConfirmResult(
+            ConfirmStatus.REFUSED, ClaimOutcome.CODE_NEEDED, reason=reason, params=params
+        )
+
+    async def _ask_for_code(
+        self,
+        pending_id: str,
+        user_id: int,
+        on_claim: Callable[[ClaimOutcome], None] | None,
+    ) -> ConfirmResult | None:
+        """CODE_NEEDED when this preview needs a one-time code (and is the presser's, still
+        pending, in time); None when the claim may go ahead (it says why if it may not)."""
+        guards = self._guards
+        if guards is None or not guards.totp_on:
+            return None
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None or not guards.needs_code(pending.est_krw):
+            return None
+        if await guards.request_code(pending_id, user_id):
+            return ConfirmResult(
+                ConfirmStatus.CODE_NEEDED, ClaimOutcome.CODE_NEEDED, pending=pending
+            )
+        # Not this user's, no longer pending, or too late: say why, never claim.
+        reason = await self.press_refusal(pending_id, user_id) or "claim_expired"
+        outcome = ClaimOutcome(reason.removeprefix("claim_"))
+        if on_claim is not None:
+            on_claim(outcome)
+        return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=reason)
+
+    async def _guard_refusal(self, outcome: ClaimOutcome, pending_id: str) -> ConfirmResult:
+        """/lock or the daily limit refused the claim (and cancelled the preview)."""
+        if outcome is ClaimOutcome.LOCKED or self._guards is None:
+            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason="sell_locked")
+        status = await self._guards.status()
+        pending = await self._repo.get_pending(pending_id)
+        params: dict[str, Any] = {
+            "limit": status.daily_limit_krw,
+            "left": status.left_today_krw,
+            "zone": str(self._guards.settings.zone),
+        }
+        if pending is not None:
+            params.update(
+                market=pending.market,
+                volume=pending.volume,
+                currency=pending.market.partition("-")[2],
+                value=pending.est_krw if pending.est_krw is not None else "?",
+            )
+        log.warning("sell refused: daily limit (left %s KRW)", status.left_today_krw)
+        return ConfirmResult(
+            ConfirmStatus.REFUSED, outcome, reason="over_daily_limit", params=params
+        )
+
+    async def _release(self, pending_id: str) -> None:
+        """A claim that sends nothing after all no longer counts toward the daily limit."""
+        if self._guards is not None:
+            await self._guards.release(pending_id)
 
     async def deliver_outcome(
         self, result: ConfirmResult, deliver: Callable[[], Awaitable[None]]

@@ -10,6 +10,7 @@ from telegram.ext import Application, ContextTypes
 from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.clock import Clock
 from bot.services.fills import FillWatcher
+from bot.services.guards import GuardService
 from bot.services.history import HistoryService
 from bot.services.markets import MarketDirectory
 from bot.services.open_orders import OpenOrdersService
@@ -30,6 +31,7 @@ class Services:
     history: HistoryService
     watcher: FillWatcher
     settings: SettingsService
+    guards: GuardService
     open_orders: OpenOrdersService
     alerts: AlertService
     alert_watcher: AlertWatcher

@@ -193,3 +193,13 @@ class TelegramNotifier:
             if "chat not found" in str(exc).lower():
                 raise NoticeUndeliverable("chat not found") from exc
             raise
+
+
+async def delete_quietly(bot: Bot, chat_id: int, message_id: int) -> bool:
+    """Delete a message (a one-time code the user sent); False if Telegram refused."""
+    try:
+        await with_retries(lambda: bot.delete_message(chat_id, message_id))
+    except TelegramError as exc:
+        log.warning("could not delete a message: %s", type(exc).__name__)
+        return False
+    return True

@@ -39,6 +39,7 @@ EN: dict[str, str] = {
         "/alerts lists them\n"
         "/pnl — realised profit/loss by day and month, with a chart\n"
         "/settings — language and quick-sell buttons\n"
+        "/lock — refuse every sell until /unlock (which needs your one-time code when set)\n"
         "/help — this message"
     ),
     "cmd_balance": "Holdings and value",
@@ -449,6 +450,56 @@ EN: dict[str, str] = {
         "<code>25%</code>, <code>all</code>, <code>0.01</code> or <code>50000 krw</code>."
     ),
     "sell_ask_placeholder": "e.g. 25% or 50000 krw",
+    # guards: /lock, /unlock, one-time codes, the daily sell limit
+    "cmd_lock": "Refuse every sell until /unlock",
+    "cmd_unlock": "Allow sells again",
+    "lock_on": "🔒 <b>Selling is locked.</b> Every sell is refused until /unlock.",
+    "lock_already": "🔒 Selling is already locked. Use /unlock to allow sells again.",
+    "unlock_done": "🔓 <b>Selling is unlocked.</b>",
+    "unlock_not_locked": "Selling is not locked.",
+    "unlock_code_needed": (
+        "🔐 Send the current 6-digit code from your authenticator app as a message to unlock "
+        "(or <code>/unlock 123456</code>)."
+    ),
+    "unlock_wrong": "❌ Wrong code. Selling stays locked.",
+    "unlock_reused": (
+        "This code was already used. Selling stays locked. Wait for the next code in your app "
+        "and send that one."
+    ),
+    "unlock_paused": "Too many wrong codes. Codes are refused until {until}. Selling stays locked.",
+    "sell_locked": "🔒 Selling is locked. Nothing was sold. Use /unlock first.",
+    "claim_locked": "Selling is locked. Nothing was sold. Use /unlock first.",
+    "claim_over_daily_limit": "Daily sell limit reached. Nothing was sold.",
+    "over_daily_limit": (
+        "<b>Not sold: daily sell limit</b> — {market}, {volume} {currency}\n"
+        "This sell (about {value} KRW) would take today's sells above the limit of "
+        "{limit} KRW.\n"
+        "Left for today: <b>{left} KRW</b> (the day ends at midnight, {zone})."
+    ),
+    "code_needed": (
+        "🔐 <b>Code needed</b> — {market}, {volume} {currency} (about {value} KRW)\n"
+        "Send the current 6-digit code from your authenticator app as a message before "
+        "{expires}. The bot deletes that message. Three wrong codes cancel this sell."
+    ),
+    "code_alert": "Send the 6-digit code from your authenticator app.",
+    "code_wrong": "❌ Wrong code. Nothing was sold. {tries} tries left before the sell is cancelled.",
+    "code_reused": (
+        "This code was already used. Nothing was sold. Wait for the next code in your app and "
+        "send that one ({tries} tries left)."
+    ),
+    "code_paused": "Too many wrong codes. Codes are refused until {until}. Nothing was sold.",
+    "code_too_many": "❌ <b>Three wrong codes: sell cancelled.</b> Nothing was sold.",
+    "code_nothing_waiting": (
+        "No sell or /unlock is waiting for a code, so nothing happened (your message was deleted)."
+    ),
+    "status_guards": "Guards: {lock} · {limit} · {totp}",
+    "guard_locked": "🔒 selling locked",
+    "guard_unlocked": "selling allowed",
+    "guard_limit_off": "no daily limit",
+    "guard_limit": "daily limit {limit} ({left} left today)",
+    "guard_totp_off": "no one-time code",
+    "guard_totp_all": "one-time code for every sell",
+    "guard_totp_above": "one-time code above {above}",
 }
 
 KO: dict[str, str] = {
@@ -478,6 +529,7 @@ KO: dict[str, str] = {
         "/alerts 로 목록 확인\n"
         "/pnl — 일별·월별 실현손익과 차트\n"
         "/settings — 언어와 빠른 매도 버튼\n"
+        "/lock — /unlock 전까지 모든 매도 거부(인증 코드를 설정했다면 /unlock에 코드 필요)\n"
         "/help — 이 도움말"
     ),
     "cmd_balance": "보유자산과 평가손익",
@@ -859,6 +911,48 @@ KO: dict[str, str] = {
         "예: <code>25%</code>, <code>전량</code>, <code>0.01</code>, <code>5만원</code>"
     ),
     "sell_ask_placeholder": "예: 25% 또는 5만원",
+    # guards: /lock, /unlock, one-time codes, the daily sell limit
+    "cmd_lock": "/unlock 전까지 모든 매도 거부",
+    "cmd_unlock": "매도 잠금 해제",
+    "lock_on": "🔒 <b>매도가 잠겼습니다.</b> /unlock 전까지 모든 매도를 거부합니다.",
+    "lock_already": "🔒 이미 매도가 잠겨 있습니다. 다시 매도하려면 /unlock을 보내 주세요.",
+    "unlock_done": "🔓 <b>매도 잠금이 해제되었습니다.</b>",
+    "unlock_not_locked": "매도가 잠겨 있지 않습니다.",
+    "unlock_code_needed": (
+        "🔐 잠금을 해제하려면 인증 앱의 현재 6자리 코드를 메시지로 보내 주세요"
+        "(또는 <code>/unlock 123456</code>)."
+    ),
+    "unlock_wrong": "❌ 코드가 틀렸습니다. 매도 잠금이 유지됩니다.",
+    "unlock_reused": "이미 사용한 코드입니다. 매도 잠금이 유지됩니다. 인증 앱에 다음 코드가 나오면 그 코드를 보내 주세요.",
+    "unlock_paused": "틀린 코드가 너무 많아 코드 입력을 잠시 막았습니다(다시 받는 시각 {until}). 매도 잠금이 유지됩니다.",
+    "sell_locked": "🔒 매도가 잠겨 있습니다. 아무것도 매도되지 않았습니다. 먼저 /unlock을 보내 주세요.",
+    "claim_locked": "매도가 잠겨 있습니다. 아무것도 매도되지 않았습니다. 먼저 /unlock을 보내 주세요.",
+    "claim_over_daily_limit": "하루 매도 한도에 도달했습니다. 아무것도 매도되지 않았습니다.",
+    "over_daily_limit": (
+        "<b>매도 안 됨: 하루 매도 한도</b> — {market}, {volume} {currency}\n"
+        "예상 금액: 약 {value} KRW · 하루 한도: {limit} KRW\n"
+        "이 매도를 하면 오늘 매도액이 하루 한도를 넘습니다. 아무것도 매도되지 않았습니다.\n"
+        "오늘 남은 한도: <b>{left} KRW</b>(하루는 {zone} 기준 자정에 끝납니다)."
+    ),
+    "code_needed": (
+        "🔐 <b>인증 코드 필요</b> — {market}, {volume} {currency}(약 {value} KRW)\n"
+        "인증 앱의 현재 6자리 코드를 메시지로 보내 주세요(마감 {expires}). "
+        "코드가 담긴 메시지는 봇이 삭제합니다. 코드가 세 번 틀리면 이 매도는 취소됩니다."
+    ),
+    "code_alert": "인증 앱의 6자리 코드를 보내 주세요.",
+    "code_wrong": "❌ 코드가 틀렸습니다. 아무것도 매도되지 않았습니다. 매도가 취소되기까지 남은 기회: {tries}번.",
+    "code_reused": "이미 사용한 코드입니다. 아무것도 매도되지 않았습니다. 인증 앱에 다음 코드가 나오면 그 코드를 보내 주세요(남은 기회: {tries}번).",
+    "code_paused": "틀린 코드가 너무 많아 코드 입력을 잠시 막았습니다(다시 받는 시각 {until}). 아무것도 매도되지 않았습니다.",
+    "code_too_many": "❌ <b>코드가 세 번 틀려 매도를 취소했습니다.</b> 아무것도 매도되지 않았습니다.",
+    "code_nothing_waiting": "코드를 기다리는 매도나 /unlock이 없어 아무 일도 하지 않았습니다(보낸 메시지는 삭제했습니다).",
+    "status_guards": "보호 장치: {lock} · {limit} · {totp}",
+    "guard_locked": "🔒 매도 잠김",
+    "guard_unlocked": "매도 가능",
+    "guard_limit_off": "하루 한도 없음",
+    "guard_limit": "하루 한도 {limit}(오늘 {left} 남음)",
+    "guard_totp_off": "인증 코드 없음",
+    "guard_totp_all": "모든 매도에 인증 코드",
+    "guard_totp_above": "{above} 초과 매도에 인증 코드",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "ko": KO}

@@ -141,6 +141,13 @@ def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
     )
 
 
+def code_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:
+    """While a sell waits for its one-time code: only Cancel."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=cancel_data(pending_id))]]
+    )
+
+
 def quick_sell_row(
     market: str, currency: str, percents: Sequence[int]
 ) -> list[InlineKeyboardButton] | None:

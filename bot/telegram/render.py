@@ -8,8 +8,9 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from bot.domain import FailureKind, OrderRecord, OrderState
+from bot.domain import FailureKind, OrderRecord, OrderState, PendingSell
 from bot.services.errors import ServiceError
+from bot.services.guards import GuardStatus
 from bot.services.history import StatusReport
 from bot.services.markets import CoinName
 from bot.services.portfolio import Holding, Portfolio
@@ -428,3 +429,49 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if current or not chunks:
         chunks.append(current)
     return chunks
+
+
+# -- guards ------------------------------------------------------------------------------
+
+
+def krw(value: Decimal) -> str:
+    return f"{n.quote_amount(value, 'KRW')} KRW"
+
+
+def guards_status(lang: str, g: GuardStatus) -> str:
+    """One line of /status: which guards are on (never the secret)."""
+    if g.daily_limit_krw is None:
+        limit = t(lang, "guard_limit_off")
+    else:
+        limit = t(
+            lang,
+            "guard_limit",
+            limit=krw(g.daily_limit_krw),
+            left=krw(g.left_today_krw if g.left_today_krw is not None else Decimal(0)),
+        )
+    if not g.totp_on:
+        totp = t(lang, "guard_totp_off")
+    elif g.totp_above_krw > 0:
+        totp = t(lang, "guard_totp_above", above=krw(g.totp_above_krw))
+    else:
+        totp = t(lang, "guard_totp_all")
+    return t(
+        lang,
+        "status_guards",
+        lock=Markup(t(lang, "guard_locked" if g.locked else "guard_unlocked")),
+        limit=Markup(limit),
+        totp=Markup(totp),
+    )
+
+
+def _sell_terms(pending: PendingSell) -> dict[str, Any]:
+    return {
+        "market": pending.market,
+        "volume": n.asset_amount(pending.volume),
+        "currency": pending.market.partition("-")[2] or pending.market,
+        "value": n.quote_amount(pending.est_krw, "KRW") if pending.est_krw is not None else "?",
+    }
+
+
+def code_needed(lang: str, pending: PendingSell, tz: tzinfo) -> str:
+    return t(lang, "code_needed", expires=n.clock(pending.expires_at, tz), **_sell_terms(pending))

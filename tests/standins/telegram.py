@@ -96,6 +96,7 @@ _STRING_FIELDS = frozenset(
     }
 )
 
+DELETE_WINDOW_SECONDS = 48 * 3600  # deleteMessage refuses older messages
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -1584,8 +1585,15 @@ class TelegramStandin:
         return self._edit(params, text_key=None)
 
     def _m_deletemessage(self, params: dict[str, Any], call: Call) -> Any:
+        # https://core.telegram.org/bots/api#deletemessage: only messages sent less than 48
+        # hours ago; a bot deletes incoming messages in private chats only (it is no group
+        # admin here).
         with self._cond:
             stored = self._stored_target(params, "delete")
+            chat = self._chats[stored.chat_id]
+            too_old = time.time() - float(stored.data.get("date", 0)) >= DELETE_WINDOW_SECONDS
+            if too_old or (not stored.from_bot and chat.type != "private"):
+                raise _ApiError(400, "Bad Request: message can't be deleted")
             stored.deleted = True
         return True
 

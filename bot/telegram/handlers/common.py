@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.services.settings import DEFAULT_SETTINGS, UserSettings
@@ -36,16 +36,32 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
 
 
 async def edit_or_send(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, text: str, lang: str
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    lang: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """Edit a message (dropping its buttons); send the text anew when it cannot be edited."""
+    """Edit a message (its buttons become ``reply_markup``: none by default); send the text
+    anew when it cannot be edited."""
     paper = services(context).paper
     try:
-        await edit_html(context.bot, chat_id, message_id, text, lang=lang, paper=paper)
+        await edit_html(
+            context.bot,
+            chat_id,
+            message_id,
+            text,
+            lang=lang,
+            paper=paper,
+            reply_markup=reply_markup,
+        )
     except Exception:
         # An order's outcome must still reach the user even if the preview can't be edited.
         log.warning("message edit failed; sending instead", exc_info=True)
-        await send_html(context.bot, chat_id, text, lang=lang, paper=paper)
+        await send_html(
+            context.bot, chat_id, text, lang=lang, paper=paper, reply_markup=reply_markup
+        )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

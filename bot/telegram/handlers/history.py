@@ -113,5 +113,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
+    lang = user_lang(update, context)
     report = await svc.history.status()
-    await reply(update, context, render.status(user_lang(update, context), report, svc.tz))
+    guards = render.guards_status(lang, await svc.guards.status())
+    await reply(update, context, f"{render.status(lang, report, svc.tz)}\n{guards}")

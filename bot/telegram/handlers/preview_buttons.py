@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
 from bot.domain import ClaimOutcome
+from bot.services.sell import ConfirmResult, ConfirmStatus
+from bot.telegram import numbers as n
 from bot.telegram import render
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly
-from bot.telegram.handlers.common import edit_or_send, user_lang
+from bot.telegram.handlers.common import edit_or_send, reply, user_lang
 from bot.telegram.i18n import t
-from bot.telegram.keyboards import parse_pending
+from bot.telegram.keyboards import code_keyboard, parse_pending
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +57,77 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     finally:
         await asyncio.gather(*answering, return_exceptions=True)
     message = query.message
-    if result.claim is not ClaimOutcome.CLAIMED or message is None:
+    if result.status is ConfirmStatus.CODE_NEEDED and result.pending is not None:
+        # Nothing claimed: the sell goes ahead only with the owner's one-time code.
+        await answer_quietly(query, t(lang, "code_alert"))
+        if message is not None:
+            await edit_or_send(
+                context,
+                message.chat.id,
+                message.message_id,
+                render.code_needed(lang, result.pending, svc.tz),
+                lang,
+                reply_markup=code_keyboard(lang, result.pending.id),
+            )
+        return
+    if message is not None:
+        await _show_outcome(context, message.chat.id, message.message_id, result, lang)
+
+
+# A guard's refusal cancelled the preview: it says so (other refusals only tell the presser).
+_SHOWN_ON_PREVIEW = (ClaimOutcome.CLAIMED, ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT)
+
+
+async def _show_outcome(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    message_id: int,
+    result: ConfirmResult,
+    lang: str,
+) -> None:
+    """Edit the preview to show what its confirmation came to."""
+    if result.claim not in _SHOWN_ON_PREVIEW:
         return
     text = render.confirm_outcome(lang, result)
-    chat_id, message_id = message.chat.id, message.message_id
 
     async def deliver() -> None:
         await edit_or_send(context, chat_id, message_id, text, lang)
 
     # A refusal is the order's final word: announced here, once, or by the watcher if this
     # reply cannot be delivered.
-    await svc.sell.deliver_outcome(result, deliver)
+    await services(context).sell.deliver_outcome(result, deliver)
+
+
+async def code_for_sell(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> bool:
+    """A one-time code for the user's sell waiting for one; False when none was waiting."""
+    user = update.effective_user
+    if user is None:
+        return False
+    svc = services(context)
+    lang = user_lang(update, context)
+    attempt = await svc.sell.confirm_with_code(user.id, code)
+    if attempt is None:
+        return False
+    result, pending = attempt.result, attempt.pending
+    if result.reason in ("code_wrong", "code_reused", "code_paused"):
+        params = dict(result.params or {})
+        until = params.pop("until", None)
+        if isinstance(until, datetime):
+            params["until"] = n.clock(until, svc.tz)
+        await reply(update, context, t(lang, result.reason, **params))
+        return True
+    if pending.message_id is None:  # pragma: no cover - the code was asked for on it
+        await reply(update, context, render.confirm_outcome(lang, result))
+        return True
+    if result.reason == "code_too_many":
+        text = t(lang, "code_too_many")
+        await edit_or_send(context, pending.chat_id, pending.message_id, text, lang)
+        return True
+    if result.claim not in _SHOWN_ON_PREVIEW:
+        await reply(update, context, t(lang, result.reason))  # e.g. cancelled meanwhile
+        return True
+    await _show_outcome(context, pending.chat_id, pending.message_id, result, lang)
+    return True
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
