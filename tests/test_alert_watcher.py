@@ -13,7 +13,6 @@ import pytest
 from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_sessionmaker
 from bot.services.alerts import (
-    FIRE_LEASE,
     AlertService,
     AlertStatus,
     AlertWatcher,
@@ -21,7 +20,7 @@ from bot.services.alerts import (
     NewAlert,
     PriceAlert,
 )
-from bot.services.announce import NoticeUndeliverable
+from bot.services.announce import ANNOUNCE_LEASE, NoticeUndeliverable
 from bot.upbit.client import UpbitClient
 
 D = Decimal
@@ -90,7 +89,8 @@ async def test_a_failed_send_is_retried_and_a_dead_claim_taken_over(
 
     # A process claimed it and died before sending; the price has moved back since.
     now = datetime.now(UTC)
-    assert await repo.claim_fire(alert.id, D(94_000_000), now - FIRE_LEASE * 2, FIRE_LEASE)
+    assert await repo.trigger(alert.id, D(94_000_000))
+    assert await repo.claim_announcement(alert.id, now - ANNOUNCE_LEASE * 2, ANNOUNCE_LEASE)
     upbit_standin.set_ticker("KRW-BTC", trade_price=D(99_000_000))
     live = Recorder()
     await _watcher(repo, client, live).check_once()
@@ -105,7 +105,8 @@ async def test_a_live_claim_is_not_taken_over(db_sessions, client, upbit_standin
     alert = await repo.add_alert(_alert("KRW-BTC", Direction.BELOW, 95_000_000), 50)
     assert alert is not None
     upbit_standin.set_ticker("KRW-BTC", trade_price=D(94_000_000))
-    assert await repo.claim_fire(alert.id, D(94_000_000), datetime.now(UTC), FIRE_LEASE)
+    assert await repo.trigger(alert.id, D(94_000_000))
+    assert await repo.claim_announcement(alert.id, datetime.now(UTC), ANNOUNCE_LEASE)
     other = Recorder()
     await _watcher(repo, client, other).check_once()
     assert other.sent == []

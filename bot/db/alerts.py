@@ -114,22 +114,14 @@ class SqlAlertRepository:
             row = await session.get(PriceAlertRow, alert_id)
             return None if row is None else _alert(row)
 
-    async def claim_fire(
-        self, alert_id: int, price: Decimal, now: datetime, lease: timedelta
-    ) -> PriceAlert | None:
+    async def trigger(self, alert_id: int, price: Decimal) -> PriceAlert | None:
         stmt = (
             update(PriceAlertRow)
-            .where(
-                PriceAlertRow.id == alert_id,
-                PriceAlertRow.status == _ACTIVE,
-                (PriceAlertRow.fire_claimed_at.is_(None))
-                | (PriceAlertRow.fire_claimed_at < now - lease),
-            )
+            .where(PriceAlertRow.id == alert_id, PriceAlertRow.status == _ACTIVE)
             .values(
-                fire_claimed_at=now,
                 triggered_price=func.coalesce(
                     PriceAlertRow.triggered_price, literal(price, DecimalText())
-                ),
+                )
             )
             .execution_options(synchronize_session=False)
         )
@@ -139,12 +131,31 @@ class SqlAlertRepository:
             row = await session.get(PriceAlertRow, alert_id)
             return None if row is None else _alert(row)
 
-    async def release_fire(self, alert_id: int, claimed_at: datetime) -> None:
+    # -- announce-once (`bot.services.announce.AnnouncementClaims`) --------------------------
+
+    async def claim_announcement(self, item_id: int, now: datetime, lease: timedelta, /) -> bool:
         stmt = (
             update(PriceAlertRow)
             .where(
-                PriceAlertRow.id == alert_id,
+                PriceAlertRow.id == item_id,
                 PriceAlertRow.status == _ACTIVE,
+                PriceAlertRow.triggered_price.is_not(None),
+                (PriceAlertRow.fire_claimed_at.is_(None))
+                | (PriceAlertRow.fire_claimed_at < now - lease),
+            )
+            .values(fire_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            return _rowcount(await session.execute(stmt)) == 1
+
+    async def release_announcement(self, item_id: int, claimed_at: datetime, /) -> None:
+        stmt = (
+            update(PriceAlertRow)
+            .where(
+                PriceAlertRow.id == item_id,
+                PriceAlertRow.status == _ACTIVE,
+                # Only our own claim: a late release must not free someone else's.
                 PriceAlertRow.fire_claimed_at == claimed_at,
             )
             .values(fire_claimed_at=None)
@@ -153,10 +164,10 @@ class SqlAlertRepository:
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
 
-    async def mark_fired(self, alert_id: int, now: datetime) -> None:
+    async def mark_announced(self, item_id: int, now: datetime, /) -> None:
         stmt = (
             update(PriceAlertRow)
-            .where(PriceAlertRow.id == alert_id, PriceAlertRow.status == _ACTIVE)
+            .where(PriceAlertRow.id == item_id, PriceAlertRow.status == _ACTIVE)
             .values(status=AlertStatus.FIRED.value, fired_at=now)
             .execution_options(synchronize_session=False)
         )

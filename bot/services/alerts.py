@@ -4,9 +4,10 @@ An alert is a stored condition on one market's last trade price. The `AlertWatch
 the prices of every watched market with ONE ``GET /v1/ticker`` call per interval (Upbit
 takes many comma-separated codes in one call and counts it once against the quotation
 limit of 10 requests a second: https://docs.upbit.com/kr/reference/rate-limits), and fires
-each alert exactly once: the firing is claimed in the database by one conditional UPDATE
-(with a lease, like a fill announcement), sent, then marked. Firing only notifies; the
-message's quick-sell buttons open the usual preview, and nothing is sold without Confirm.
+each alert exactly once through the announce-once protocol of fill notices
+(`bot.services.announce`): claimed in the database, sent within the lease, then marked.
+Firing only notifies; the message's quick-sell buttons open the usual preview, and nothing
+is sold without Confirm.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
 
-from bot.services.announce import NoticeUndeliverable
+from bot.services.announce import Announcer
 from bot.services.clock import Clock, utc_now
 from bot.services.errors import ServiceError
 from bot.services.ports import Exchange
@@ -37,7 +38,6 @@ MAX_PRICE_WHOLE_DIGITS = 13
 MAX_PRICE_DECIMALS = 8
 MIN_PERCENT = Decimal(-99)
 MAX_PERCENT = Decimal(1000)
-FIRE_LEASE = timedelta(seconds=60)
 MIN_CHECK_GAP = 0.25
 MARKETS_CACHE_SECONDS = 600.0
 _PRICE_STEP = Decimal(1).scaleb(-MAX_PRICE_DECIMALS)
@@ -128,16 +128,20 @@ class AlertRepository(Protocol):
         """Active and not being fired, owned by ``user_id`` → deleted; None otherwise."""
         ...
 
-    async def claim_fire(
-        self, alert_id: int, price: Decimal, now: datetime, lease: timedelta
-    ) -> PriceAlert | None:
-        """Claim the right to send this alert (one winner across processes); keeps the
-        first triggering price. None if fired, deleted or leased by a live claim."""
+    async def trigger(self, alert_id: int, price: Decimal) -> PriceAlert | None:
+        """Record the price that met the condition (the first one stays); None if the alert
+        is no longer active. After this the alert is sent even if the price moves back."""
         ...
 
-    async def release_fire(self, alert_id: int, claimed_at: datetime) -> None: ...
+    # The announce-once claim (`bot.services.announce.AnnouncementClaims`); marking an alert
+    # announced means it has fired.
+    async def claim_announcement(
+        self, item_id: int, now: datetime, lease: timedelta, /
+    ) -> bool: ...
 
-    async def mark_fired(self, alert_id: int, now: datetime) -> None: ...
+    async def release_announcement(self, item_id: int, claimed_at: datetime, /) -> None: ...
+
+    async def mark_announced(self, item_id: int, now: datetime, /) -> None: ...
 
 
 class PriceStream(Protocol):
@@ -348,6 +352,7 @@ class AlertWatcher:
         self._clock = clock
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
+        self._announcer = Announcer(repo, clock=clock)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -431,17 +436,12 @@ class AlertWatcher:
             return None
 
     async def _fire(self, alert: PriceAlert, price: Decimal, held: bool) -> None:
-        now = self._clock()
-        claimed = await self._repo.claim_fire(alert.id, price, now, FIRE_LEASE)
-        if claimed is None:
-            return  # another process fires it, or it is gone
-        trigger = claimed.triggered_price or price
-        try:
-            await self._notifier.fire(claimed, trigger, held)
-        except NoticeUndeliverable as exc:
-            log.warning("alert id=%s undeliverable (%s); marking it fired", alert.id, exc)
-        except Exception:
-            log.warning("alert id=%s not delivered; will retry", alert.id, exc_info=True)
-            await self._repo.release_fire(alert.id, now)
-            return
-        await self._repo.mark_fired(alert.id, self._clock())
+        triggered = await self._repo.trigger(alert.id, price)
+        if triggered is None:
+            return  # deleted meanwhile
+
+        async def send() -> None:
+            await self._notifier.fire(triggered, triggered.triggered_price or price, held)
+
+        # Claimed in the database, sent within the lease, then marked: once across processes.
+        await self._announcer.announce(alert.id, send)

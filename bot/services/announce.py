@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from bot.services.clock import Clock, utc_now
-from bot.services.ports import OrderRepository
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,23 @@ class Delivery(StrEnum):
     UNDELIVERABLE = "undeliverable"  # the chat refuses for good; not tried again
 
 
+class AnnouncementClaims(Protocol):
+    """Where claims live: the order log for fill notices, the alert table for price alerts
+    (`bot.services.ports.OrderRepository`, `bot.services.alerts.AlertRepository`)."""
+
+    async def claim_announcement(self, item_id: int, now: datetime, lease: timedelta, /) -> bool:
+        """One winner: False if announced already or leased by another live claim."""
+        ...
+
+    async def release_announcement(self, item_id: int, claimed_at: datetime, /) -> None: ...
+
+    async def mark_announced(self, item_id: int, now: datetime, /) -> None: ...
+
+
 class Announcer:
     def __init__(
         self,
-        repo: OrderRepository,
+        repo: AnnouncementClaims,
         *,
         lease: timedelta = ANNOUNCE_LEASE,
         clock: Clock = utc_now,
@@ -62,14 +75,14 @@ class Announcer:
                 await send()
         except NoticeUndeliverable as exc:
             # The chat is gone or blocked the bot: retrying every second helps nobody.
-            log.warning("notice undeliverable order=%s: %s", order_id, exc)
+            log.warning("notice undeliverable id=%s: %s", order_id, exc)
             await self._repo.mark_announced(order_id, self._clock())
             return Delivery.UNDELIVERABLE
         except asyncio.CancelledError:
             await asyncio.shield(self._repo.release_announcement(order_id, claimed_at))
             raise
         except Exception as exc:
-            log.warning("notice not delivered order=%s: %s", order_id, type(exc).__name__)
+            log.warning("notice not delivered id=%s: %s", order_id, type(exc).__name__)
             await self._repo.release_announcement(order_id, claimed_at)
             return Delivery.FAILED
         await self._repo.mark_announced(order_id, self._clock())
