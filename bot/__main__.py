@@ -18,12 +18,16 @@ def main() -> None:
     )
     # Imported only now, so a configuration error is reported without loading the world.
     from bot.db.migrate_process import MigrationFailed, upgrade_in_child_process
+    from bot.db.revision import is_at_head
 
-    try:
-        upgrade_in_child_process(settings.database_url, settings.log_level)
-    except MigrationFailed as exc:
-        log.error("%s", exc)
-        raise SystemExit(1) from None
+    # Alembic (in a child process) only when the schema is behind: most starts find it at
+    # head, and a cheap look at alembic_version saves the child's start-up.
+    if not is_at_head(settings.database_url):
+        try:
+            upgrade_in_child_process(settings.database_url, settings.log_level)
+        except MigrationFailed as exc:
+            log.error("%s", exc)
+            raise SystemExit(1) from None
 
     from bot.app import build_application
     from bot.runner import serve
