@@ -148,6 +148,9 @@ def rendered(lang: str) -> str:
         "fill, done": render.fill_notice(lang, ORDER, BTC),
         "fill, done, paper": render.fill_notice(lang, replace(ORDER, paper=True), BTC),
         "fill, partial": render.fill_notice(lang, partial, BTC),
+        "fill, done, limit order": render.fill_notice(
+            lang, replace(ORDER, ord_type="limit", price=D(101000000)), BTC
+        ),
         "fill, none": render.fill_notice(
             lang, replace(ORDER, state=OrderState.CANCEL, executed_volume=D(0)), None
         ),

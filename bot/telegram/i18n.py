@@ -23,10 +23,12 @@ EN: dict[str, str] = {
     "error_generic": "Something went wrong. Check /orders before trying again.",
     "help": (
         "<b>Upbit sell bot</b> — sell your Upbit holdings from this chat, safely.\n"
-        "Every sell shows a preview first; nothing is sold until you tap <b>Confirm</b>.\n\n"
+        "Every sell shows a preview first; nothing is sold until you tap <b>Confirm</b>.\n"
+        "\n"
         "/balance — holdings, value and profit/loss, with quick-sell buttons\n"
-        "/sell BTC 50% — sell half of your BTC (also <code>12.5%</code>, <code>all</code>, "
-        "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code>)\n"
+        "/sell — pick a coin and an amount with buttons, no typing\n"
+        "/sell BTC 50% — sell half of your BTC (also <code>Bitcoin all</code>, <code>ETH "
+        "half</code>, <code>0.0123</code>, <code>50000 krw</code>, <code>KRW-ETH 10%</code>)\n"
         "/sell BTC 50% @ 101,000,000 — a limit sell that waits for your price\n"
         "/sell BTC all slip 1% — a protected sell: nothing below the best bid −1%\n"
         "/open — open orders on Upbit, each with a cancel button\n"
@@ -153,7 +155,7 @@ EN: dict[str, str] = {
     # fill notices
     "fill_done": (
         "✅ {mark}<b>Sold</b> {executed} {currency} · received {net}\n"
-        "{name}{market}, market sell filled\n"
+        "{name}{market}, {kind} sell filled\n"
         "Executed: {executed} {currency}\n"
         "Average price: {avg_price}\n"
         "Gross proceeds: {gross}\n"
@@ -163,7 +165,7 @@ EN: dict[str, str] = {
     ),
     "fill_partial": (
         "⚠️ {mark}<b>Partially sold</b> {executed} {currency} · received {net}\n"
-        "{name}{market}, market sell partly filled\n"
+        "{name}{market}, {kind} sell partly filled\n"
         "Executed: {executed} of {requested} {currency} (the rest was not sold)\n"
         "Average price: {avg_price}\n"
         "Gross proceeds: {gross}\n"
@@ -512,11 +514,14 @@ KO: dict[str, str] = {
     ),
     "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders에서 주문 내역을 확인해 주세요.",
     "help": (
-        "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유 자산을 안전하게 매도합니다.\n"
-        "모든 매도는 미리보기를 먼저 보여 주며, <b>확인</b>을 누르기 전에는 매도하지 않습니다.\n\n"
-        "/balance — 보유 자산, 평가 금액, 손익과 빠른 매도 버튼\n"
-        "/sell BTC 50% — BTC 절반 매도 (<code>12.5%</code>, <code>all</code>, "
-        "<code>0.0123</code>, <code>50000krw</code>, <code>KRW-ETH 10%</code> 도 가능)\n"
+        "<b>업비트 매도 봇</b> — 이 대화에서 업비트 보유자산을 안전하게 매도합니다.\n"
+        "모든 매도는 미리보기를 먼저 보여 드리며, <b>확인</b>을 누르기 전에는 매도하지 않습니다.\n"
+        "\n"
+        "/balance — 보유자산, 평가손익, 빠른 매도 버튼\n"
+        "/sell — 버튼으로 코인과 수량을 골라 매도(입력 없이)\n"
+        "/sell BTC 50% — BTC 절반 매도(<code>비트코인 전량</code>, <code>ETH 절반</code>, "
+        "<code>0.0123</code>, <code>5만원</code>, <code>50,000원</code>, <code>KRW-ETH 10%</code>도 "
+        "가능)\n"
         "/sell BTC 50% @ 101,000,000 — 원하는 가격에 지정가 매도\n"
         "/sell BTC all 슬리피지 1% — 보호 매도: 매수 1호가 −1% 아래로는 팔지 않음\n"
         "/open — 업비트 미체결 주문 보기·취소\n"
@@ -525,8 +530,7 @@ KO: dict[str, str] = {
         "/order UUID — 주문 하나를 업비트에서 새로 조회\n"
         "/status — 봇과 업비트 상태, API 키 만료일\n"
         "/export — 전체 주문 기록 CSV\n"
-        "/alert BTC &gt;= 110,000,000 — 가격 알림(<code>/alert BTC +20%</code>도 가능), "
-        "/alerts 로 목록 확인\n"
+        "/alert BTC &gt;= 110,000,000 — 가격 알림(<code>/alert BTC +20%</code>도 가능), /alerts로 목록 확인\n"
         "/pnl — 일별·월별 실현손익과 차트\n"
         "/settings — 언어와 빠른 매도 버튼\n"
         "/lock — /unlock 전까지 모든 매도 거부(인증 코드를 설정했다면 /unlock에 코드 필요)\n"
@@ -629,7 +633,7 @@ KO: dict[str, str] = {
     "expired": "<b>미리보기 시간 종료</b> — {market}, {volume} {currency}. 아무것도 매도되지 않았습니다.",
     "fill_done": (
         "✅ {mark}{currency} {executed} 매도 체결 · 실수령 {net}\n"
-        "{name}{market} 시장가 매도가 모두 체결되었습니다.\n"
+        "{name}{market} {kind} 매도가 모두 체결되었습니다.\n"
         "체결 수량: {executed} {currency}\n"
         "평균 체결가: {avg_price}\n"
         "체결금액: {gross}\n"
@@ -639,7 +643,7 @@ KO: dict[str, str] = {
     ),
     "fill_partial": (
         "⚠️ {mark}{currency} {executed} 일부 체결 · 실수령 {net}\n"
-        "{name}{market} 시장가 매도가 일부만 체결되었습니다.\n"
+        "{name}{market} {kind} 매도가 일부만 체결되었습니다.\n"
         "체결 수량: {requested} {currency} 중 {executed} {currency} (나머지는 매도되지 않음)\n"
         "평균 체결가: {avg_price}\n"
         "체결금액: {gross}\n"
@@ -683,30 +687,25 @@ KO: dict[str, str] = {
     ),
     "preview_limit": (
         "<b>지정가 매도 미리보기 — {market}</b>\n"
-        "수량: <b>{volume} {currency}</b> (주문 가능 {available}의 {share}%)\n"
+        "수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
         "지정가: <b>{price} {quote}</b>{rounded}\n"
         "현재 매수 1호가: {best_bid} {quote}\n"
-        "{now_line}"
-        "전량 체결 시: {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, "
-        "실수령 <b>{net} {quote}</b>\n"
-        "주문은 체결되거나 /open에서 취소할 때까지 업비트 호가창에 남습니다. "
-        "주문이 끝나면 한 번 알려 드립니다.\n"
-        "{expires}까지 확인하세요 ({seconds}초)."
+        "{now_line}전량 체결 시: {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, 실수령 <b>{net} "
+        "{quote}</b>\n"
+        "주문은 체결되거나 /open에서 취소할 때까지 업비트 호가창에 남습니다. 주문이 끝나면 한 번 알려 드립니다.\n"
+        "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "limit_rounded": " (입력한 {requested}에서 호가 단위 {tick}에 맞춰 올림)",
     "limit_fills_now": "지금 매수 호가에 바로 체결되는 수량: {fillable} {currency}\n",
     "preview_protected": (
         "<b>보호 매도 미리보기 — {market}</b>\n"
-        "수량: <b>{volume} {currency}</b> (주문 가능 {available}의 {share}%)\n"
+        "수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
         "매수 1호가: {best_bid} {quote}\n"
-        "최저 매도가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). "
-        "이보다 낮게는 팔지 않습니다.\n"
-        "지금 체결 가능: {fillable} {currency}, 약 {gross} {quote}, "
-        "수수료({fee_rate}%) {fee} {quote}, 실수령 <b>{net} {quote}</b>\n"
-        "{rest_line}"
-        "최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 "
-        "다시 팔 수 있게 해 드립니다.\n"
-        "{expires}까지 확인하세요 ({seconds}초)."
+        "최저 매도가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). 이보다 낮게는 팔지 않습니다.\n"
+        "지금 체결 가능: {fillable} {currency}, 약 {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, "
+        "실수령 <b>{net} {quote}</b>\n"
+        "{rest_line}최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 다시 팔 수 있게 해 드립니다.\n"
+        "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "protected_rest": "⚠️ 호가가 얇아 미체결 예상 수량: 약 {rest} {currency}\n",
     "protected_rest_notice": (
@@ -791,7 +790,7 @@ KO: dict[str, str] = {
     "upbit_down": "연결 안 됨 ({error})",
     "key_none": "해당 없음",
     "key_expires": "{date} 만료 ({days}일 남음)",
-    "key_expires_soon": "⚠️ {date} 만료 — {days}일밖에 남지 않았습니다. 새 키를 발급해 주세요",
+    "key_expires_soon": "⚠️ {date} 만료 — {days}일밖에 남지 않았습니다. 새 키를 발급해 주세요.",
     "tracking_ws": "WebSocket 연결됨",
     "tracking_polling": "폴링 (WebSocket 끊김)",
     "tracking_polling_only": "폴링 (WebSocket 꺼짐)",
@@ -820,7 +819,7 @@ KO: dict[str, str] = {
     "settings_lang_en": "English",
     "lang_name": "한국어",
     "settings_saved": "저장했습니다.",
-    "settings_bad_language": "<code>{value}</code>는 고를 수 있는 언어가 아닙니다. auto, ko, en 중에서 고르세요.",
+    "settings_bad_language": "고를 수 없는 언어입니다: <code>{value}</code>. auto, ko, en 중에서 고르세요.",
     "settings_bad_percents": (
         "빠른 매도 비율은 1~100 사이 정수 1~4개입니다. 예: "
         "<code>/settings quick 10 25 50 100</code>(입력: <code>{value}</code>)"
@@ -830,10 +829,7 @@ KO: dict[str, str] = {
         "사용법: <code>/alert BTC &gt;= 110,000,000</code>, <code>/alert BTC &lt;= 90,000,000</code>, "
         "<code>/alert BTC +20%</code>, <code>/alert BTC -10%</code>(매수평균가 기준)"
     ),
-    "alert_bad_price": (
-        "가격 <code>{price}</code>를 읽을 수 없습니다. 110,000,000이나 0.0123처럼 숫자로 "
-        "입력하세요."
-    ),
+    "alert_bad_price": "가격을 읽을 수 없습니다: <code>{price}</code>. 110,000,000이나 0.0123처럼 숫자로 입력하세요.",
     "alert_price_not_positive": "가격은 0보다 커야 합니다(입력: {price}).",
     "alert_price_digits": (
         "가격 <code>{price}</code>의 자릿수가 너무 많습니다(정수 {whole}자리, 소수 {places}자리까지)."
@@ -844,10 +840,8 @@ KO: dict[str, str] = {
     "alert_no_holding": (
         "+/-% 알림은 매수평균가 기준인데, 매수평균가가 있는 {currency} 보유분이 없습니다."
     ),
-    "alert_already_met": (
-        "{market} 현재가가 {price}로 이미 {condition} 조건을 만족해 알림을 설정하지 않았습니다."
-    ),
-    "alert_too_many": "알림은 최대 {max}개까지 설정할 수 있습니다. /alerts 에서 일부를 삭제하세요.",
+    "alert_already_met": "{market} 현재가({price})가 이미 {condition} 조건을 만족해 알림을 설정하지 않았습니다.",
+    "alert_too_many": "알림은 최대 {max}개까지 설정할 수 있습니다. /alerts에서 일부를 삭제하세요.",
     "alert_set": "🔔 알림 설정: {market} {condition}. 현재가 {price}.",
     "alert_above": "{price} 이상",
     "alert_below": "{price} 이하",

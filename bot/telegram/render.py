@@ -187,6 +187,7 @@ def fill_notice(lang: str, order: OrderRecord, name: CoinName | None = None) -> 
         "fee": money(lang, order.paid_fee or Decimal(0), quote),
         "net": money(lang, net, quote),
         "pnl": Markup(_realised(lang, order, quote)),
+        "kind": t(lang, "ordtype_limit" if order.ord_type == "limit" else "ordtype_market"),
     }
     if order.state is OrderState.FAILED:
         if order.failure is FailureKind.NOT_CREATED:
