@@ -27,7 +27,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,10 +36,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from bench.tutorial_baseline import STEPS, Tutorial
+from tests.e2e.process import BotProcess, bot_env
 from tests.standins.telegram import DEFAULT_TOKEN, Call, TelegramStandin
 from tests.standins.upbit import UpbitStandIn
 
@@ -248,74 +248,39 @@ def read_memory(pid: int) -> dict[str, float]:
     return out
 
 
-class BotProcess:
-    """``python -m bot`` (optionally under cProfile) with the stand-ins' env."""
-
-    def __init__(
-        self,
-        tg: TelegramStandin,
-        upbit: UpbitStandIn,
-        workdir: Path,
-        name: str,
-        *,
-        websocket: bool = True,
-        profile: Path | None = None,
-    ) -> None:
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL")}
-        env.update(
-            {
-                "PYTHONPATH": str(REPO_ROOT),
-                "PYTHONUNBUFFERED": "1",
-                "TELEGRAM_BOT_TOKEN": tg.token,
-                "ALLOWED_USER_IDS": ",".join(str(u) for u in (USER, *CROWD)),
-                "UPBIT_ACCESS_KEY": upbit.access_key,
-                "UPBIT_SECRET_KEY": upbit.secret_key,
-                "TELEGRAM_API_URL": tg.url,
-                "UPBIT_API_URL": upbit.url,
-                "UPBIT_WS_URL": upbit.ws_url if websocket else "",
-                "DATABASE_URL": f"sqlite:///{workdir}/{name}.db",
-                "HEARTBEAT_FILE": "",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
-        argv = [sys.executable]
-        if profile is not None:
-            argv += ["-m", "cProfile", "-o", str(profile.resolve())]
-        argv += ["-m", "bot"]
-        self.log_path = workdir / f"{name}.log"
-        self._log: IO[bytes] = self.log_path.open("wb")
-        self.tg = tg
-        mark = tg.mark()
-        self.started = time.time()
-        self.proc = subprocess.Popen(
-            argv, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-        try:
-            first_poll = tg.wait_for_call("getUpdates", timeout=30, after=mark, completed=False)
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError(f"the bot did not start:\n{self.output()}") from None
-        self.startup = first_poll.at - self.started
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def memory(self) -> dict[str, float]:
-        return read_memory(self.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
+def start_bot(
+    tg: TelegramStandin,
+    upbit: UpbitStandIn,
+    workdir: Path,
+    name: str,
+    *,
+    websocket: bool = True,
+    profile: Path | None = None,
+) -> tuple[BotProcess, float]:
+    """``python -m bot`` (optionally under cProfile) with the stand-ins' env, once it polls
+    Telegram; (the process, seconds from start to its first ``getUpdates``)."""
+    env = bot_env(
+        tg,
+        upbit,
+        workdir,
+        ALLOWED_USER_IDS=",".join(str(u) for u in (USER, *CROWD)),
+        UPBIT_WS_URL=upbit.ws_url if websocket else "",
+        DATABASE_URL=f"sqlite:///{workdir}/{name}.db",
+        LOG_LEVEL="WARNING",
+    )
+    del env["POLL_INTERVAL_SECONDS"]  # the default a deployment runs with
+    argv = [sys.executable]
+    if profile is not None:
+        argv += ["-m", "cProfile", "-o", str(profile.resolve())]
+    argv += ["-m", "bot"]
+    mark = tg.mark()
+    bot = BotProcess(env, workdir, name, argv=argv)
+    try:
+        first_poll = tg.wait_for_call("getUpdates", timeout=30, after=mark, completed=False)
+    except TimeoutError:
+        bot.stop()
+        raise RuntimeError(f"the bot did not start:\n{bot.output()}") from None
+    return bot, first_poll.at - bot.started_at
 
 
 # --------------------------------------------------------------------------- user actions
@@ -797,12 +762,12 @@ def run(
             run_baseline(upbit, plan, results)
 
             log("bot (WebSocket) ...")
-            bot = BotProcess(tg, upbit, workdir, "bench", profile=profile)
+            bot, startup = start_bot(tg, upbit, workdir, "bench", profile=profile)
             try:
-                startups.append(bot.startup)
+                startups.append(startup)
                 upbit.wait_for_ws_subscribers(1, 10)
                 time.sleep(1.0)
-                memory["idle_after_start_mb"] = bot.memory().get("VmRSS", float("nan"))
+                memory["idle_after_start_mb"] = read_memory(bot.pid).get("VmRSS", float("nan"))
                 log("  /sell -> Confirm flows ...")
                 run_sell_flows(driver, plan, results)
                 log("  latency probe ...")
@@ -814,23 +779,23 @@ def run(
                 log("  50 users ...")
                 run_crowd(driver, plan, results)
                 time.sleep(1.5)
-                after = bot.memory()
+                after = read_memory(bot.pid)
                 memory["idle_after_work_mb"] = after.get("VmRSS", float("nan"))
                 memory["peak_mb"] = after.get("VmHWM", float("nan"))
             finally:
                 bot.stop()
 
             log("bot (polling) ...")
-            bot = BotProcess(tg, upbit, workdir, "bench-poll", websocket=False)
+            bot, startup = start_bot(tg, upbit, workdir, "bench-poll", websocket=False)
             try:
-                startups.append(bot.startup)
+                startups.append(startup)
                 run_fills(driver, plan, "fill_notice_polling", results)
             finally:
                 bot.stop()
 
             for i in range(plan.extra_startups):
-                bot = BotProcess(tg, upbit, workdir, f"bench-start{i}")
-                startups.append(bot.startup)
+                bot, startup = start_bot(tg, upbit, workdir, f"bench-start{i}")
+                startups.append(startup)
                 bot.stop()
     finally:
         upbit.stop()

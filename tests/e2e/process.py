@@ -79,7 +79,8 @@ def assert_no_secrets(output: str, env: Mapping[str, str]) -> None:
 class BotProcess:
     """One bot child process (``python -m bot`` unless ``argv`` says otherwise) running in
     ``cwd`` (default ``workdir``); its combined output goes to ``workdir/<name>.log``. Its
-    output is checked for secrets when the test closes it."""
+    output is checked for secrets when the test closes it. The tests and the benchmark
+    (bench/run.py) both start the bot through this class."""
 
     def __init__(
         self,
@@ -93,6 +94,7 @@ class BotProcess:
         self.env = env
         self.log_path = workdir / f"{name}.log"
         self._log: IO[bytes] = self.log_path.open("wb")
+        self.started_at = time.time()  # the stand-ins stamp calls with time.time() too
         self.proc = subprocess.Popen(
             list(argv),
             cwd=cwd or workdir,
@@ -139,6 +141,17 @@ class BotProcess:
         finally:
             self._log.close()
         return code, time.monotonic() - started
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM and wait; SIGKILL if it does not exit within ``timeout``."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()
 
     def close(self) -> None:
         """Make sure the child is gone (test teardown), then check it leaked no secret."""
