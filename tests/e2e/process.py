@@ -63,6 +63,7 @@ SECRET_VARIABLES = (
     "UPBIT_SECRET_KEY",
     "UPBIT_ACCESS_KEY",
     "WEBHOOK_SECRET",
+    "TOTP_SECRET",
 )
 
 
@@ -70,7 +71,7 @@ def assert_no_secrets(output: str, env: Mapping[str, str]) -> None:
     """None of the configured secrets may appear in a bot process's output."""
     for name in SECRET_VARIABLES:
         value = env.get(name)
-        if value and value in output:
+        if value and (value in output or value.lower() in output):
             raise AssertionError(f"{name} leaked into the bot's output")
     if "Bearer ey" in output:
         raise AssertionError("a JWT leaked into the bot's output")
