@@ -210,13 +210,13 @@ EN: dict[str, str] = {
         "<code>/sell {currency} all @ PRICE</code>."
     ),
     "preview_limit": (
-        "<b>Limit sell preview — {market}</b>\n"
-        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
-        "Limit price: <b>{price} {quote}</b>{rounded}\n"
-        "Best bid now: {best_bid} {quote}\n"
+        "<b>Limit sell preview — {market}</b>{name}\n"
+        "{warning}Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Limit price: <b>{price}</b>{rounded}\n"
+        "Best bid now: {best_bid}\n"
         "{now_line}"
-        "If all of it sells: {gross} {quote}, fee ({fee_rate}%) {fee} {quote}, "
-        "net <b>{net} {quote}</b>\n"
+        "If all of it sells: {gross}, fee ({fee_rate}%) {fee}, net <b>{net}</b>\n"
+        "{pnl}"
         "The order stays on Upbit's book until it fills or you cancel it in /open; "
         "I'll message you once when it is done.\n"
         "Confirm before {expires} ({seconds} s)."
@@ -224,13 +224,13 @@ EN: dict[str, str] = {
     "limit_rounded": " (rounded up from {requested} to the market's price step of {tick})",
     "limit_fills_now": "Sells at once to the current bids: {fillable} {currency}\n",
     "preview_protected": (
-        "<b>Protected sell preview — {market}</b>\n"
-        "Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
-        "Best bid: {best_bid} {quote}\n"
-        "Floor: <b>{price} {quote}</b> (best bid −{slip}%, rounded up to the price step "
+        "<b>Protected sell preview — {market}</b>{name}\n"
+        "{warning}Volume: <b>{volume} {currency}</b> ({share}% of {available} available)\n"
+        "Best bid: {best_bid}\n"
+        "Floor: <b>{price}</b> (best bid −{slip}%, rounded up to the price step "
         "{tick}): nothing sells below it.\n"
-        "The book takes now: {fillable} {currency} for about {gross} {quote}, "
-        "fee ({fee_rate}%) {fee} {quote}, net <b>{net} {quote}</b>\n"
+        "The book takes now: {fillable} {currency} for about {gross}, "
+        "fee ({fee_rate}%) {fee}, net <b>{net}</b>\n"
         "{rest_line}"
         "What cannot sell at once at the floor or better is not sold (IOC); I'll tell you "
         "and offer to sell the rest.\n"
@@ -238,7 +238,7 @@ EN: dict[str, str] = {
     ),
     "protected_rest": "⚠️ The book is thinner than the floor allows: about {rest} {currency} would stay unsold.\n",
     "protected_rest_notice": (
-        "Left unsold: {rest} {currency} (the book above the floor of {price} {quote} was "
+        "Left unsold: {rest} {currency} (the book above the floor of {price} was "
         "thinner than that)."
     ),
     "btn_sell_rest": "Sell the rest ({rest} {currency})",
@@ -246,7 +246,7 @@ EN: dict[str, str] = {
     "open_title": "<b>Open orders on Upbit</b> (page {page})",
     "open_none": "No open orders on Upbit.",
     "open_row": (
-        "{number}{market} · {side} {kind} · {price} {quote}\n"
+        "{number}{market} · {side} {kind} · {price}\n"
         "  {executed} of {volume} {currency} filled ({progress}%) · since {created}"
     ),
     "open_side_ask": "sell",
@@ -686,36 +686,37 @@ KO: dict[str, str] = {
         "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} all @ 가격</code>."
     ),
     "preview_limit": (
-        "<b>지정가 매도 미리보기 — {market}</b>\n"
-        "수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
-        "지정가: <b>{price} {quote}</b>{rounded}\n"
-        "현재 매수 1호가: {best_bid} {quote}\n"
-        "{now_line}전량 체결 시: {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, 실수령 <b>{net} "
-        "{quote}</b>\n"
+        "<b>지정가 매도 미리보기 — {market}</b>{name}\n"
+        "{warning}매도 수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
+        "지정가: <b>{price}</b>{rounded}\n"
+        "현재 매수 1호가: {best_bid}\n"
+        "{now_line}전량 체결 시: {gross}, 수수료({fee_rate}%) {fee}, 실수령 <b>{net}</b>\n"
+        "{pnl}"
         "주문은 체결되거나 /open에서 취소할 때까지 업비트 호가창에 남습니다. 주문이 끝나면 한 번 알려 드립니다.\n"
         "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "limit_rounded": " (입력한 {requested}에서 호가 단위 {tick}에 맞춰 올림)",
     "limit_fills_now": "지금 매수 호가에 바로 체결되는 수량: {fillable} {currency}\n",
     "preview_protected": (
-        "<b>보호 매도 미리보기 — {market}</b>\n"
-        "수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
-        "매수 1호가: {best_bid} {quote}\n"
-        "최저 매도가: <b>{price} {quote}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). 이보다 낮게는 팔지 않습니다.\n"
-        "지금 체결 가능: {fillable} {currency}, 약 {gross} {quote}, 수수료({fee_rate}%) {fee} {quote}, "
-        "실수령 <b>{net} {quote}</b>\n"
+        "<b>보호 매도 미리보기 — {market}</b>{name}\n"
+        "{warning}매도 수량: <b>{volume} {currency}</b> (주문가능 {available}의 {share}%)\n"
+        "매수 1호가: {best_bid}\n"
+        "최저 매도가: <b>{price}</b> (매수 1호가 −{slip}%, 호가 단위 {tick}에 맞춰 올림). "
+        "이보다 낮게는 팔지 않습니다.\n"
+        "지금 체결 가능: {fillable} {currency}, 약 {gross}, 수수료({fee_rate}%) {fee}, "
+        "실수령 <b>{net}</b>\n"
         "{rest_line}최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 다시 팔 수 있게 해 드립니다.\n"
         "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "protected_rest": "⚠️ 호가가 얇아 미체결 예상 수량: 약 {rest} {currency}\n",
     "protected_rest_notice": (
-        "미체결 수량: {rest} {currency} (최저 매도가 {price} {quote} 이상의 매수 호가가 부족했습니다)."
+        "미체결 수량: {rest} {currency} (최저 매도가 {price} 이상의 매수 호가가 부족했습니다)."
     ),
     "btn_sell_rest": "남은 {rest} {currency} 매도",
     "open_title": "<b>업비트 미체결 주문</b> ({page}페이지)",
     "open_none": "업비트에 체결 대기 중인 주문이 없습니다.",
     "open_row": (
-        "{number}{market} · {side} {kind} · {price} {quote}\n"
+        "{number}{market} · {kind} {side} · {price}\n"
         "  {executed} / {volume} {currency} 체결 ({progress}%) · {created}부터"
     ),
     "open_side_ask": "매도",

@@ -16,7 +16,6 @@ from bot.services.markets import CoinName
 from bot.services.portfolio import Holding, Portfolio
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import numbers as n
-from bot.telegram import render_orders
 from bot.telegram.i18n import Markup, t
 
 DASH = "—"
@@ -65,6 +64,12 @@ def price_text(lang: str, value: Decimal, quote: str, *, average: bool = False) 
     return f"{amount}원" if lang == "ko" and quote == "KRW" else f"{amount} {quote}"
 
 
+def tick_price_text(lang: str, value: Decimal, quote: str, tick: Decimal | None) -> str:
+    """A price with exactly the digits of the market's price step (when known) and its unit."""
+    amount = n.tick_price(value, tick) if tick is not None else n.price(value, quote)
+    return f"{amount}원" if lang == "ko" and quote == "KRW" else f"{amount} {quote}"
+
+
 def coin_name(lang: str, name: CoinName | None, currency: str) -> str:
     """The coin's Korean name for Korean readers, its English name otherwise; the ticker
     when Upbit's market list is not at hand."""
@@ -101,6 +106,8 @@ def message(lang: str, code: str, params: Mapping[str, Any] | None) -> str:
 
 def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
     if p.limit is not None:
+        from bot.telegram import render_orders  # it renders with this module's helpers
+
         return render_orders.limit_preview(lang, p, p.limit, now, tz)
     q = p.quote_currency
     # Rounded, not truncated: a 60 s preview rendered a few ms later still says 60 s.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from typing import Any
 
 from bot.domain import OrderRecord, OrderState
 from bot.services.limit_sells import LimitQuote
@@ -17,6 +18,7 @@ from bot.services.open_orders import (
 from bot.services.sell import SellPreview
 from bot.services.sell_tails import SellKind
 from bot.telegram import numbers as n
+from bot.telegram import render
 from bot.telegram.i18n import Markup, t
 from bot.telegram.keyboards import rest_data
 from bot.upbit.models import Order
@@ -31,19 +33,17 @@ def _created(order: Order, tz: tzinfo) -> str:
         return order.created_at or DASH
 
 
-def order_price(order: Order, tick: Decimal | None) -> str:
-    """The order's price with the digits its market quotes."""
+def order_price(lang: str, order: Order, tick: Decimal | None) -> str:
+    """The order's price with the digits its market quotes, and its unit."""
     if order.price is None:
         return DASH
-    if tick is not None:
-        return n.tick_price(order.price, tick)
-    return n.price(order.price, order.market.partition("-")[0])
+    return render.tick_price_text(lang, order.price, order.market.partition("-")[0], tick)
 
 
 def order_row(
     lang: str, order: Order, tick: Decimal | None, tz: tzinfo, number: int | None = None
 ) -> str:
-    quote, _, currency = order.market.partition("-")
+    _, _, currency = order.market.partition("-")
     volume = order.volume or Decimal(0)
     progress = order.executed_volume / volume * 100 if volume else Decimal(0)
     return t(
@@ -53,8 +53,7 @@ def order_row(
         market=order.market,
         side=t(lang, f"open_side_{order.side}") if order.side in ("ask", "bid") else order.side,
         kind=t(lang, f"ordtype_{order.ord_type}"),
-        price=order_price(order, tick),
-        quote=quote,
+        price=order_price(lang, order, tick),
         executed=n.asset_amount(order.executed_volume),
         volume=n.asset_amount(volume),
         currency=currency,
@@ -106,21 +105,22 @@ def limit_preview(lang: str, p: SellPreview, q: LimitQuote, now: datetime, tz: t
     quote = p.quote_currency
     tick = q.tick_size
     seconds = max(0, round((p.expires_at - now).total_seconds()))
-    fee = p.est_fee
-    common = {
+    name = render.coin_name(lang, p.name, p.currency)
+    common: dict[str, Any] = {
         "market": p.market,
+        "name": f" ({name})" if name != p.currency else "",
+        "warning": Markup(t(lang, "warning_line")) if p.warning else "",
         "volume": n.asset_amount(p.volume),
         "currency": p.currency,
         "share": n.percent(p.share_percent),
         "available": n.asset_amount(p.available),
-        "price": n.tick_price(q.price, tick),
+        "price": render.tick_price_text(lang, q.price, quote, tick),
         "tick": n.tick_price(tick, tick),
-        "best_bid": n.tick_price(p.best_bid, tick),
-        "gross": n.quote_amount(p.est_gross, quote),
+        "best_bid": render.tick_price_text(lang, p.best_bid, quote, tick),
+        "gross": render.money(lang, p.est_gross, quote),
         "fee_rate": n.percent(p.fee_rate * 100, 4),
-        "fee": n.quote_amount(fee, quote),
-        "net": n.quote_amount(p.est_net, quote),
-        "quote": quote,
+        "fee": render.money(lang, p.est_fee, quote),
+        "net": render.money(lang, p.est_net, quote),
         "expires": n.clock(p.expires_at, tz),
         "seconds": seconds,
     }
@@ -142,7 +142,12 @@ def limit_preview(lang: str, p: SellPreview, q: LimitQuote, now: datetime, tz: t
                 currency=p.currency,
             )
         return t(
-            lang, "preview_limit", rounded=Markup(rounded), now_line=Markup(now_line), **common
+            lang,
+            "preview_limit",
+            rounded=Markup(rounded),
+            now_line=Markup(now_line),
+            pnl=Markup(_expected_pnl(lang, p, p.volume)),
+            **common,
         )
     rest_line = ""
     if q.unsold_volume > 0:
@@ -159,6 +164,21 @@ def limit_preview(lang: str, p: SellPreview, q: LimitQuote, now: datetime, tz: t
     )
 
 
+def _expected_pnl(lang: str, p: SellPreview, sold: Decimal) -> str:
+    """The expected profit line for ``sold`` of the volume at the preview's estimate."""
+    if p.avg_buy_price <= 0 or sold <= 0:
+        return ""
+    cost = sold * p.avg_buy_price
+    expected = p.est_net - cost
+    return t(
+        lang,
+        "preview_pnl",
+        pnl=render.signed_money(lang, expected, p.quote_currency),
+        rate=n.signed_percent(expected / cost * 100),
+        avg=render.price_text(lang, p.avg_buy_price, p.quote_currency),
+    )
+
+
 def protected_rest(order: OrderRecord) -> tuple[dict[str, str], str | None, str, str] | None:
     """For a final protected sell that left some unsold: the notice line's values, the
     "sell the rest" button data (None if it cannot be carried), the rest and the currency."""
@@ -169,10 +189,8 @@ def protected_rest(order: OrderRecord) -> tuple[dict[str, str], str | None, str,
         return None
     quote, _, currency = order.market.partition("-")
     volume = n.asset_amount(rest)
-    line = {
-        "rest": volume,
-        "currency": currency,
-        "price": n.price(order.price, quote) if order.price is not None else DASH,
-        "quote": quote,
-    }
+    floor = DASH
+    if order.price is not None:
+        floor = render.tick_price_text(order.lang, order.price, quote, None)
+    line = {"rest": volume, "currency": currency, "price": floor}
     return line, rest_data(order.market, rest, order.slip_percent), volume, currency

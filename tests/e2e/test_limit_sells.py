@@ -54,6 +54,9 @@ async def test_limit_sell_rests_shows_progress_and_is_announced_once(
     )
     assert "Volume: <b>1,000 XRP</b>" in text
     assert "Sells at once" not in text  # the best bid is 800
+    # 1,000 XRP at 812.4 less 0.05 % fee, against an average buy price of 700.
+    net = D(1000) * D("812.4") * (1 - D("0.0005"))
+    assert f"Expected realised P/L: <b>+{net - 700_000:,.0f} KRW" in text
 
     mark, placed = await confirm(bot, preview)
     assert "Order placed" in text_of(placed)
@@ -222,8 +225,8 @@ async def test_korean_limit_and_protected_previews(
     limit = await bot.command("/sell XRP 50% @ 812.34", language_code="ko")
     text = text_of(limit)
     assert "지정가 매도 미리보기 — KRW-XRP" in text
-    assert "지정가: <b>812.4 KRW</b> (입력한 812.34에서 호가 단위 0.1에 맞춰 올림)" in text
+    assert "지정가: <b>812.4원</b> (입력한 812.34에서 호가 단위 0.1에 맞춰 올림)" in text
     protected = await bot.command("/sell XRP all 슬리피지 1%", language_code="ko")
     assert "보호 매도 미리보기 — KRW-XRP" in text_of(protected)
-    assert "최저 매도가: <b>792.0 KRW</b>" in text_of(protected)
+    assert "최저 매도가: <b>792.0원</b>" in text_of(protected)
     assert upbit_standin.requests_to("POST", ORDERS) == []

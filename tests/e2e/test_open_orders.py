@@ -151,7 +151,7 @@ async def test_open_with_nothing_open_and_korean(
         assert "Usage: <code>/open</code>" in text_of(await bot.command(bad))
     korean = await bot.command("/open", language_code="ko")
     assert "업비트 미체결 주문" in text_of(korean)
-    assert "매도 지정가" in text_of(korean)
+    assert "KRW-XRP · 지정가 매도 · 900.0원" in text_of(korean)
     second = await bot.command("/open 2")
     assert "page 2" in text_of(second)
     assert [b["callback_data"] for b in buttons(second)] == ["op:1"]
