@@ -33,6 +33,7 @@ from bot.db.migrate import ADVISORY_LOCK_KEY
 from tests.db_fixtures import is_sqlite
 from tests.e2e.harness import USER
 from tests.e2e.test_webhook import (
+    START_TIMEOUT,
     BotProcess,
     bot_env,
     free_port,
@@ -83,7 +84,7 @@ def _start_together_behind_the_migration_lock(
         b.start()
         a.wait_until(
             lambda: _waiting_for_migration_lock(holder) == 2 and b.alive(),
-            20,
+            START_TIMEOUT,  # generous: two interpreters importing on a loaded 2-core CI
             "and the other process to wait for the migration lock",
         )
         assert [c for c in tg.calls("setWebhook") if c.ok] == [], "served before migrating"
