@@ -34,6 +34,7 @@ TABLES = {
     "paper_orders",
     "user_settings",
     "price_alerts",
+    "guard_state",
 }
 
 
@@ -216,3 +217,15 @@ def test_migrations_folder_is_found_from_the_package() -> None:
     assert location.resolve() == (Path(__file__).parents[1] / "migrations").resolve()
     assert (location / "env.py").is_file()
     assert (location / "versions").is_dir()
+
+
+async def test_the_guard_row_is_there_after_migrating(db_url: str) -> None:
+    """Claims update the one guard_state row first: the migration must insert it."""
+    await upgrade_to_head_async(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, locked FROM guard_state"))).all()
+    finally:
+        await engine.dispose()
+    assert [(r[0], bool(r[1])) for r in rows] == [(1, False)]
