@@ -121,7 +121,12 @@ def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSo
         raise SystemExit("UPBIT_ACCESS_KEY and UPBIT_SECRET_KEY are required for live trading")
     access_key = settings.upbit_access_key.get_secret_value()
     secret_key = settings.upbit_secret_key.get_secret_value()
-    client = UpbitClient(access_key, secret_key, base_url=settings.upbit_api_url)
+    client = UpbitClient(
+        access_key,
+        secret_key,
+        base_url=settings.upbit_api_url,
+        smp_type=settings.self_trade_prevention,
+    )
     stream = None
     if settings.ws_enabled:
         stream = MyOrderStream(
@@ -187,6 +192,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             announcer=announcer,
             markets=markets,
             guards=guard_service,
+            self_trade_prevention=settings.self_trade_prevention,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)

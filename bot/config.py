@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     totp_secret: SecretStr | None = None
     # Declared after the secret: its validator reads it from `info.data`.
     totp_above_krw: Decimal | None = None  # None: 0, every sell needs a code
+    # The smp_type sent with every order; Upbit's own default since 2026-11-09 is
+    # cancel_maker (https://docs.upbit.com/kr/changelog/add-smp-type-default).
+    self_trade_prevention: Literal["cancel_maker", "cancel_taker", "reduce", "none"] = (
+        "cancel_maker"
+    )
     # Operational extras with safe defaults.
     heartbeat_file: str = "/tmp/upbit-sell-bot.heartbeat"  # noqa: S108 - empty turns it off
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=3600, allow_inf_nan=False)
@@ -269,6 +274,11 @@ class Settings(BaseSettings):
         if not _WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("self_trade_prevention", mode="before")
+    @classmethod
+    def _normalise_smp(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ Amounts are `Decimal`, times are timezone-aware UTC.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,11 +29,11 @@ class OrderState(StrEnum):
 
     @classmethod
     def from_upbit(cls, state: str) -> OrderState:
-        if state == "prevented":
-            return cls.CANCEL
         if state in ("done", "cancel", "wait", "watch"):
             return cls(state)
-        # "trade", or a state Upbit adds later: not final, keep watching.
+        # "trade", "prevented" (self-trade prevention cut part of the order, which goes on:
+        # https://docs.upbit.com/kr/v1.6.4/docs/smp), or a state Upbit adds later: not
+        # final, keep watching.
         return cls.WAIT
 
 
@@ -193,6 +194,21 @@ class OrderRecord:
     @property
     def is_partial(self) -> bool:
         return self.state is OrderState.CANCEL and self.executed_volume > 0
+
+    @property
+    def self_trade_prevented(self) -> tuple[str, Decimal] | None:
+        """(smp_type, volume) when Upbit's self-trade prevention cut this order, from the
+        ``prevented_volume`` of the last answer stored (https://docs.upbit.com/kr/v1.6.4/docs/smp)."""
+        if not self.raw_response:
+            return None
+        try:
+            data = json.loads(self.raw_response, parse_float=Decimal)
+            volume = Decimal(str(data.get("prevented_volume") or 0))
+        except (ValueError, ArithmeticError, AttributeError):
+            return None
+        if volume <= 0:
+            return None
+        return str(data.get("smp_type") or "?"), volume
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,8 @@ from bot.services.amounts import round_volume, walk_bids
 from bot.services.ticks import on_tick
 from bot.upbit.client import UpbitClient
 from bot.upbit.errors import (
+    DuplicatedIdentifier,
     InsufficientFunds,
-    InvalidRequest,
     InvalidVolume,
     MarketNotFound,
     OrderNotFound,
@@ -242,7 +242,9 @@ class PaperExchange:
         if volume <= 0 or volume != round_volume(volume):
             raise InvalidVolume("invalid volume", name="invalid_volume_ask", status=400)
         if await self._store.get_order_json(identifier=identifier) is not None:
-            raise InvalidRequest("identifier already used", name="validation_error", status=400)
+            raise DuplicatedIdentifier(
+                "identifier already used", name="duplicated_identifier", status=400
+            )
         chance = await self.order_chance(market)
         books = await self._quotes.orderbooks([market])
         if not books or not books[0].units:
@@ -304,7 +306,9 @@ class PaperExchange:
         if volume <= 0 or volume != round_volume(volume):
             raise InvalidVolume("invalid volume", name="invalid_volume_ask", status=400)
         if await self._store.get_order_json(identifier=identifier) is not None:
-            raise InvalidRequest("identifier already used", name="validation_error", status=400)
+            raise DuplicatedIdentifier(
+                "identifier already used", name="duplicated_identifier", status=400
+            )
         chance = await self.order_chance(market)
         if price <= 0 or not on_tick(price, await self.tick_size(market)):
             raise OrderRejected("price not on the tick", name="invalid_price_ask", status=400)

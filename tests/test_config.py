@@ -54,6 +54,7 @@ def test_env_var_names_match_spec() -> None:
         "UPBIT_API_URL",
         "UPBIT_WS_URL",
         "CONFIRM_TIMEOUT_SECONDS",
+        "SELF_TRADE_PREVENTION",
         "PAPER_TRADING",
         "PAPER_BALANCES",
         "WEBHOOK_URL",

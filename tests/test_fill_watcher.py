@@ -113,5 +113,6 @@ def test_the_answer_to_the_post_never_makes_an_order_final():
 def test_unknown_upbit_states_keep_an_order_watched():
     assert OrderState.from_upbit("trade") is OrderState.WAIT
     assert OrderState.from_upbit("something_new") is OrderState.WAIT
-    assert OrderState.from_upbit("prevented") is OrderState.CANCEL
+    # "prevented": self-trade prevention cut part of the order, which goes on (not final).
+    assert OrderState.from_upbit("prevented") is OrderState.WAIT
     assert OrderState.from_upbit("done") is OrderState.DONE

@@ -108,10 +108,14 @@ async def test_sell_market_body_hash_and_headers() -> None:
         "side": "ask",
         "ord_type": "market",
         "volume": "0.00000001",
+        "smp_type": "cancel_maker",
         "identifier": "usb-1",
     }
     assert '"volume":"0.00000001"' in body
-    expected = "market=KRW-BTC&side=ask&ord_type=market&volume=0.00000001&identifier=usb-1"
+    expected = (
+        "market=KRW-BTC&side=ask&ord_type=market&volume=0.00000001"
+        "&smp_type=cancel_maker&identifier=usb-1"
+    )
     c = claims(request)
     assert c["query_hash"] == hashlib.sha512(expected.encode()).hexdigest()
     assert c["access_key"] == ACCESS
@@ -372,6 +376,7 @@ async def test_limit_sell_body() -> None:
         "ord_type": "limit",
         "volume": "0.5",
         "price": "100000000",
+        "smp_type": "cancel_maker",
         "identifier": "usb-2",
     }
 

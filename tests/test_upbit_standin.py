@@ -282,7 +282,7 @@ def test_market_offline_and_reused_identifier(stand: UpbitStandIn, client: httpx
 
     assert post_order(client, sell_body("0.01", identifier="once")).status_code == 201
     r = post_order(client, sell_body("0.01", identifier="once"))
-    assert (r.status_code, error_name(r)) == (400, "validation_error")
+    assert (r.status_code, error_name(r)) == (400, "duplicated_identifier")
     assert len(stand.orders) == 1
 
 

@@ -184,23 +184,44 @@ class BookWalk:
     volume: Decimal
     gross: Decimal
     filled: bool  # False when the book is thinner than the volume
+    lowest_price: Decimal | None = None  # the worst bid the walk reaches
 
     @property
     def avg_price(self) -> Decimal | None:
         return self.gross / self.volume if self.volume else None
 
 
+# Upbit refuses, on submission, a market sell whose volume exceeds the bids of the book's 30
+# best levels (since 2025-05-07: https://docs.upbit.com/kr/changelog/orderbook_expansion).
+MARKET_SELL_BOOK_LEVELS = 30
+
+
+def _best_bids(units: Sequence[OrderbookUnit]) -> list[OrderbookUnit]:
+    ordered = sorted((u for u in units if u.bid_size > 0), key=lambda u: -u.bid_price)
+    return ordered[:MARKET_SELL_BOOK_LEVELS]
+
+
+def bid_depth(units: Sequence[OrderbookUnit]) -> tuple[Decimal, Decimal]:
+    """(volume, value) of the bids of the 30 best levels: the most a market sell may be."""
+    best = _best_bids(units)
+    volume = sum((u.bid_size for u in best), Decimal(0))
+    value = sum((u.bid_size * u.bid_price for u in best), Decimal(0))
+    return volume, value
+
+
 def walk_bids(units: Sequence[OrderbookUnit], volume: Decimal) -> BookWalk:
-    """Walk the bid side, best first, for ``volume``."""
+    """Walk the bid side of the 30 best levels, best first, for ``volume``."""
     remaining = volume
     gross = Decimal(0)
-    for unit in sorted(units, key=lambda u: u.bid_price, reverse=True):
+    lowest: Decimal | None = None
+    for unit in _best_bids(units):
         if remaining <= 0:
             break
         take = min(remaining, unit.bid_size)
         gross += take * unit.bid_price
         remaining -= take
-    return BookWalk(volume=volume, gross=gross, filled=remaining <= 0)
+        lowest = unit.bid_price
+    return BookWalk(volume=volume, gross=gross, filled=remaining <= 0, lowest_price=lowest)
 
 
 def volume_for_net(units: Sequence[OrderbookUnit], net: Decimal, fee_rate: Decimal) -> Decimal:
@@ -212,7 +233,7 @@ def volume_for_net(units: Sequence[OrderbookUnit], net: Decimal, fee_rate: Decim
     target_gross = net / (Decimal(1) - fee_rate)
     volume = Decimal(0)
     gross = Decimal(0)
-    for unit in sorted(units, key=lambda u: u.bid_price, reverse=True):
+    for unit in _best_bids(units):
         level_funds = unit.bid_size * unit.bid_price
         if gross + level_funds >= target_gross:
             volume += (target_gross - gross) / unit.bid_price

@@ -28,3 +28,16 @@ class SellRefused(ServiceError):
 
 class ExchangeUnavailable(ServiceError):
     """The exchange could not be asked (network, rate limit, maintenance); try again later."""
+
+
+class BookTooThin(SellRefused):
+    """A market sell larger than the bids of the book's 30 best levels, which Upbit refuses
+    on submission (https://docs.upbit.com/kr/changelog/orderbook_expansion, 2025-05-07).
+
+    ``depth`` is what the book can take (volume, and ``depth_value`` in the quote currency).
+    Hook: a chat layer that can offer another kind of sell (a protected or limit sell, which
+    rest on the book instead of walking it) catches this class and adds its buttons.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__("book_too_thin", **params)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.services.amounts import HUNDRED, round_volume
-from bot.services.errors import SellRefused
+from bot.services.errors import BookTooThin, SellRefused
 from bot.services.sell_tails import SellKind, SellTail
 from bot.services.ticks import round_to_tick
 from bot.upbit.models import OrderbookUnit, OrderChance
@@ -104,7 +104,14 @@ def quote_limit(
     if "limit" not in rules.ask_types:
         raise SellRefused("no_limit_sell", market=market)
     if tail.kind is SellKind.PROTECTED and best_bid is None:
-        raise SellRefused("book_too_thin", market=market)
+        raise BookTooThin(
+            market=market,
+            volume=volume,
+            depth=Decimal(0),
+            depth_value=Decimal(0),
+            currency=market.partition("-")[2],
+            quote=quote,
+        )
     price = limit_price(tail, best_bid, tick)
     order_value = volume * price
     if order_value < rules.ask.min_total:

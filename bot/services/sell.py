@@ -37,6 +37,7 @@ from bot.services.amounts import (
     HUNDRED,
     AmountKind,
     SellRequest,
+    bid_depth,
     parse_sell_args,
     round_volume,
     volume_for_net,
@@ -45,14 +46,16 @@ from bot.services.amounts import (
 )
 from bot.services.announce import Announcer, Delivery
 from bot.services.clock import Clock, utc_now
-from bot.services.errors import SellRefused
+from bot.services.errors import BookTooThin, SellRefused
 from bot.services.guards import MAX_WRONG_CODES_PER_PREVIEW, CodeVerdict, GuardService
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange, OrderRepository
+from bot.services.self_trade import OwnBids, own_bids_met
 from bot.services.sell_tails import SellKind, split_tail
 from bot.services.upbit_answers import created, error_code, exchange_unavailable, order_fill
 from bot.upbit.errors import (
+    DuplicatedIdentifier,
     InvalidRequest,
     MarketNotFound,
     UpbitAPIError,
@@ -86,6 +89,8 @@ class SellPreview:
     avg_buy_price: Decimal = Decimal(0)  # of the holding; 0 when Upbit does not know it
     name: CoinName | None = None  # from Upbit's market list
     warning: bool = False  # the market is under Upbit's investment warning
+    # The user's open buy orders this sell would meet (self-trade prevention), if any.
+    own_bids: OwnBids | None = None
 
     @property
     def expected_pnl(self) -> Decimal | None:
@@ -134,9 +139,11 @@ class SellService:
         announcer: Announcer | None = None,
         markets: MarketDirectory | None = None,
         guards: GuardService | None = None,
+        self_trade_prevention: str = "cancel_maker",
     ) -> None:
         self._exchange = exchange
         self._markets = markets or MarketDirectory(exchange)
+        self._smp_mode = self_trade_prevention
         self._repo = repo
         self._announcer = announcer or Announcer(repo, clock=clock)
         self._guards = guards
@@ -160,11 +167,12 @@ class SellService:
             raise SellRefused("sell_locked")  # early word; the claim decides again
         markets = await self._markets.names(LISTING_MAX_AGE)  # fresh warnings
         request = parse_sell_args(words, markets)
-        market, chance, book = await self._market_data(request)
+        market, chance, book, open_orders = await self._market_data(request)
         limit: LimitQuote | None = None
         if tail.kind is SellKind.MARKET:
             volume, available = self._volume(request, chance, book)
             preview = self._price(request, market, chance, book, volume, available)
+            lowest = preview.pop("lowest_price")
         else:
             tick = await self._tick_size(market)
             at = limit_price(tail, book.best_bid, tick) if tail.kind is SellKind.LIMIT else None
@@ -179,6 +187,8 @@ class SellService:
                 chance=chance,
             )
             preview = self._price_limit(request, market, chance, book, limit, available)
+            lowest = limit.price  # a limit sell meets the bids at or above its price
+        preview["own_bids"] = own_bids_met(open_orders, market, lowest, self._smp_mode)
         est_krw = await self._krw_value(preview["est_gross"], preview["quote_currency"])
         now = self._clock()
         pending = await self._repo.create_pending(
@@ -260,15 +270,24 @@ class SellService:
             "price_impact_percent": (best_bid - avg) / best_bid * HUNDRED,
         }
 
-    async def _market_data(self, request: SellRequest) -> tuple[str, OrderChance, Orderbook]:
+    async def _market_data(
+        self, request: SellRequest
+    ) -> tuple[str, OrderChance, Orderbook, list[Order]]:
+        """The market's rules, its book and the account's open orders, read concurrently.
+
+        Open orders of every market are read in the first round, so a guess corrected by
+        the accounts needs no second call for them; self-trade prevention only cares about
+        the ones on the sell's market (`bot.services.self_trade`).
+        """
         guess = request.market or f"KRW-{request.currency}"
         try:
             if request.market is None:
                 # Ask for the usual KRW market while the accounts say which market it is.
-                accounts, chance, books = await asyncio.gather(
+                accounts, chance, books, open_orders = await asyncio.gather(
                     self._exchange.accounts(),
                     self._chance(guess),
                     self._exchange.orderbooks([guess]),
+                    self._exchange.open_orders(),
                     return_exceptions=True,
                 )
                 if isinstance(accounts, BaseException):
@@ -284,15 +303,18 @@ class SellService:
                         return_exceptions=True,
                     )
             else:
-                chance, books = await asyncio.gather(
+                chance, books, open_orders = await asyncio.gather(
                     self._chance(guess),
                     self._exchange.orderbooks([guess]),
+                    self._exchange.open_orders(),
                     return_exceptions=True,
                 )
             if isinstance(chance, BaseException):
                 raise chance
             if isinstance(books, BaseException):
                 raise books
+            if isinstance(open_orders, BaseException):
+                raise open_orders
         except SellRefused:
             raise
         except (MarketNotFound, InvalidRequest) as exc:
@@ -305,7 +327,7 @@ class SellService:
             raise exchange_unavailable(exc) from exc
         if not books:
             raise SellRefused("market_unknown", market=guess)
-        return guess, chance, books[0]
+        return guess, chance, books[0], open_orders
 
     async def _chance(self, market: str) -> OrderChance:
         return await self._exchange.order_chance(market)
@@ -361,11 +383,17 @@ class SellService:
         rules = chance.market
         quote = rules.bid.currency
         best_bid = book.best_bid
-        if best_bid is None:
-            raise SellRefused("book_too_thin", market=market)
         walk = walk_bids(book.units, volume)
-        if not walk.filled:
-            raise SellRefused("book_too_thin", market=market)
+        if best_bid is None or not walk.filled:
+            depth, depth_value = bid_depth(book.units)
+            raise BookTooThin(
+                market=market,
+                volume=volume,
+                depth=depth,
+                depth_value=depth_value,
+                currency=request.currency,
+                quote=quote,
+            )
         # Upbit values a market sell at volume × best bid for its minimum and maximum.
         order_value = volume * best_bid
         if order_value < rules.ask.min_total:
@@ -392,6 +420,7 @@ class SellService:
             "est_fee": fee,
             "est_net": walk.gross - fee,
             "price_impact_percent": (best_bid - avg) / best_bid * HUNDRED,
+            "lowest_price": walk.lowest_price,
         }
 
     # -- confirm / cancel ----------------------------------------------------------------
@@ -510,7 +539,11 @@ class SellService:
         try:
             order = await self._send(record)
         except UpbitAPIError as exc:
-            if exc.status is not None and exc.status >= 500:
+            # A spent identifier means an earlier request carried it and may have created
+            # the order: look it up like any other unknown outcome.
+            if isinstance(exc, DuplicatedIdentifier) or (
+                exc.status is not None and exc.status >= 500
+            ):
                 return await self._resolve_unknown(record, exc)
             code = error_code(exc)
             failed = await self._repo.update_order(
@@ -523,7 +556,11 @@ class SellService:
             )
             log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
             return ConfirmResult(
-                ConfirmStatus.FAILED, ClaimOutcome.CLAIMED, order=failed, reason=code
+                ConfirmStatus.FAILED,
+                ClaimOutcome.CLAIMED,
+                order=failed,
+                reason=code,
+                params={"market": failed.market},
             )
         except UpbitTransportError as exc:
             return await self._resolve_unknown(record, exc)

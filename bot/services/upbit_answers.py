@@ -8,18 +8,22 @@ import json
 from bot.domain import OrderFill, OrderState
 from bot.services.errors import ExchangeUnavailable
 from bot.upbit.errors import (
+    AgreementRequired,
     AuthError,
+    DuplicatedIdentifier,
     ExpiredKey,
     InsufficientFunds,
     InvalidVolume,
     IPNotAllowed,
     MarketNotFound,
     MarketOffline,
+    OrderNotFound,
     OrderRejected,
     OutOfScope,
     OverMaxTotal,
     RateLimited,
     UnderMinTotal,
+    UnderMinTotalMarketAsk,
     UpbitAPIError,
     UpbitError,
 )
@@ -28,6 +32,7 @@ from bot.upbit.models import Order
 # Upbit refusals → catalogue codes; the first matching class wins.
 _ORDER_ERROR_CODES: tuple[tuple[type[UpbitAPIError], str], ...] = (
     (InsufficientFunds, "err_insufficient_funds"),
+    (UnderMinTotalMarketAsk, "err_under_min_total_market_ask"),
     (UnderMinTotal, "err_under_min_total"),
     (OverMaxTotal, "err_over_max_total"),
     (InvalidVolume, "err_invalid_volume"),
@@ -37,7 +42,10 @@ _ORDER_ERROR_CODES: tuple[tuple[type[UpbitAPIError], str], ...] = (
     (AuthError, "err_auth"),
     (RateLimited, "err_rate_limited"),
     (MarketOffline, "err_market_offline"),
-    (MarketNotFound, "market_unknown"),
+    (AgreementRequired, "err_thirdparty_agreement"),
+    (MarketNotFound, "err_market_not_found"),
+    (DuplicatedIdentifier, "err_duplicated_identifier"),
+    (OrderNotFound, "err_order_not_found"),
     (OrderRejected, "err_order_rejected"),
 )
 

@@ -89,7 +89,11 @@ EN: dict[str, str] = {
         "You asked to sell {volume} {currency} but only {available} {currency} is available. "
         "<code>all</code> sells everything available."
     ),
-    "book_too_thin": "The {market} order book is too thin for this sell. Try a smaller amount.",
+    "book_too_thin": (
+        "Upbit refuses a market sell larger than the bids of the order book's 30 best "
+        "levels. {market} can take at most <b>{depth} {currency}</b> now (about "
+        "{depth_value}); you asked for {volume} {currency}. Sell less, or in parts."
+    ),
     "below_min_total": (
         "Upbit's minimum order on this market is {min_total}; this sell is worth about {value}."
     ),
@@ -110,6 +114,47 @@ EN: dict[str, str] = {
     "err_auth": "Upbit refused the API key. Check UPBIT_ACCESS_KEY and UPBIT_SECRET_KEY.",
     "err_rate_limited": "Upbit is rate-limiting requests. Please wait a moment and try again.",
     "err_market_offline": "The market is offline on Upbit (maintenance). Try again later.",
+    "err_under_min_total_market_ask": (
+        "Upbit refused: below the market's minimum order. Upbit values a market sell at "
+        "volume × the best bid."
+    ),
+    "err_thirdparty_agreement": (
+        "Upbit refused: orders on BTC and USDT markets need a one-time consent. Open a BTC or "
+        "USDT market in Upbit's app or website, accept the consent it asks for, then try "
+        "again."
+    ),
+    "err_market_not_found": "Upbit says the market {market} does not exist.",
+    "err_duplicated_identifier": (
+        "Upbit says this order's id was already used. I'm checking whether the order exists; "
+        "no second order will be sent."
+    ),
+    "err_order_not_found": "Upbit has no such order.",
+    "smp_warn_cancel_maker": (
+        "⚠️ This sell would meet {count} open buy order(s) of yours on {market} (up to "
+        "{price}, {volume} {currency} left). Self-trade prevention "
+        "(<code>cancel_maker</code>) will cancel them."
+    ),
+    "smp_warn_cancel_taker": (
+        "⚠️ This sell would meet {count} open buy order(s) of yours on {market} (up to "
+        "{price}, {volume} {currency} left). Self-trade prevention "
+        "(<code>cancel_taker</code>) will stop this sell there: less may be sold; your buy "
+        "orders stay."
+    ),
+    "smp_warn_reduce": (
+        "⚠️ This sell would meet {count} open buy order(s) of yours on {market} (up to "
+        "{price}, {volume} {currency} left). Self-trade prevention "
+        "(<code>reduce</code>) will shrink this sell and those buy orders by the overlap: "
+        "less may be sold."
+    ),
+    "smp_warn_none": (
+        "⚠️ This sell would meet {count} open buy order(s) of yours on {market} (up to "
+        "{price}, {volume} {currency} left). Self-trade prevention is off "
+        "(<code>none</code>): you may trade with yourself and pay fees on both sides."
+    ),
+    "fill_smp_prevented": (
+        "Self-trade prevention ({mode}) cut {prevented} {currency} from this sell: it met "
+        "your own buy orders."
+    ),
     "err_order_rejected": "Upbit rejected the order.",
     "err_exchange": "Upbit could not be reached. Nothing was sold. Try again shortly.",
     "err_not_sent": "The order could not be sent to Upbit. Nothing was sold.",
@@ -576,7 +621,11 @@ KO: dict[str, str] = {
         "주문가능 수량보다 많습니다. 요청: {volume} {currency}, 주문가능: {available} {currency}. "
         "<code>전량</code>으로 적으면 주문가능 수량을 모두 매도합니다."
     ),
-    "book_too_thin": "{market} 호가 잔량이 이 매도를 받기에 부족합니다. 수량을 줄여 주세요.",
+    "book_too_thin": (
+        "업비트는 매수 1~30호가 잔량보다 많은 시장가 매도를 받지 않습니다. 지금 {market} 호가로 "
+        "매도할 수 있는 최대 수량은 <b>{depth} {currency}</b>(약 {depth_value})입니다. "
+        "요청 수량: {volume} {currency}. 수량을 줄이거나 나누어 매도해 주세요."
+    ),
     "below_min_total": "이 마켓의 최소 주문금액은 {min_total}입니다. 이번 매도는 약 {value}입니다.",
     "above_max_total": "이 마켓의 최대 주문금액은 {max_total}입니다. 이번 매도는 약 {value}이므로 나누어 매도해 주세요.",
     "err_insufficient_funds": "업비트: 주문가능 잔고가 부족합니다.",
@@ -589,6 +638,44 @@ KO: dict[str, str] = {
     "err_auth": "업비트가 API 키를 거부했습니다. UPBIT_ACCESS_KEY와 UPBIT_SECRET_KEY를 확인해 주세요.",
     "err_rate_limited": "업비트 요청 한도를 넘었습니다. 잠시 뒤 다시 시도해 주세요.",
     "err_market_offline": "업비트 마켓이 점검 중입니다. 잠시 뒤 다시 시도해 주세요.",
+    "err_under_min_total_market_ask": (
+        "업비트 거부: 최소 주문 금액보다 작습니다. 시장가 매도 금액은 주문 수량 × 매수 1호가로 "
+        "계산됩니다."
+    ),
+    "err_thirdparty_agreement": (
+        "업비트 거부: BTC·USDT 마켓 주문에는 1회 동의가 필요합니다. 업비트 앱이나 웹에서 BTC 또는 "
+        "USDT 마켓을 열어 안내하는 동의를 마친 뒤 다시 시도해 주세요."
+    ),
+    "err_market_not_found": "업비트에 {market} 마켓이 없습니다.",
+    "err_duplicated_identifier": (
+        "업비트가 이 주문 id는 이미 쓰였다고 답했습니다. 주문이 있는지 확인하고 있으며, 두 번째 "
+        "주문은 보내지 않습니다."
+    ),
+    "err_order_not_found": "업비트에 그런 주문이 없습니다.",
+    "smp_warn_cancel_maker": (
+        "⚠️ 이 매도는 {market}에 걸어 둔 매수 주문 {count}건(최고 {price}, 남은 수량 "
+        "{volume} {currency})과 만납니다. 자전거래 체결 방지(<code>cancel_maker</code>)로 그 매수 "
+        "주문이 취소됩니다."
+    ),
+    "smp_warn_cancel_taker": (
+        "⚠️ 이 매도는 {market}에 걸어 둔 매수 주문 {count}건(최고 {price}, 남은 수량 "
+        "{volume} {currency})과 만납니다. 자전거래 체결 방지(<code>cancel_taker</code>)로 이 "
+        "매도가 그 자리에서 멈춰 덜 팔릴 수 있으며, 매수 주문은 남습니다."
+    ),
+    "smp_warn_reduce": (
+        "⚠️ 이 매도는 {market}에 걸어 둔 매수 주문 {count}건(최고 {price}, 남은 수량 "
+        "{volume} {currency})과 만납니다. 자전거래 체결 방지(<code>reduce</code>)로 겹치는 "
+        "수량만큼 이 매도와 매수 주문이 함께 줄어 덜 팔릴 수 있습니다."
+    ),
+    "smp_warn_none": (
+        "⚠️ 이 매도는 {market}에 걸어 둔 매수 주문 {count}건(최고 {price}, 남은 수량 "
+        "{volume} {currency})과 만납니다. 자전거래 체결 방지가 꺼져 있어(<code>none</code>) "
+        "내 주문끼리 체결되고 양쪽 수수료를 낼 수 있습니다."
+    ),
+    "fill_smp_prevented": (
+        "자전거래 체결 방지({mode})로 내 매수 주문과 겹친 수량은 매도되지 않았습니다: "
+        "{prevented} {currency}"
+    ),
     "err_order_rejected": "업비트가 주문을 거부했습니다.",
     "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",
     "err_not_sent": "주문을 업비트로 보내지 못했습니다. 아무것도 매도되지 않았습니다.",

@@ -14,6 +14,7 @@ from bot.services.guards import GuardStatus
 from bot.services.history import StatusReport
 from bot.services.markets import CoinName
 from bot.services.portfolio import Holding, Portfolio
+from bot.services.self_trade import OwnBids
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import numbers as n
 from bot.telegram.i18n import Markup, t
@@ -32,12 +33,12 @@ def _split_market(market: str) -> tuple[str, str]:
 
 
 # Refusal parameters that are money: written with their unit (``5,000원`` / ``5,000 KRW``).
-_MONEY_KEYS = frozenset({"value", "min_total", "max_total"})
+_MONEY_KEYS = frozenset({"value", "min_total", "max_total", "depth_value"})
 
 
 def _format_value(lang: str, key: str, value: Any, quote: str | None) -> str:
     if isinstance(value, Decimal):
-        if key in {"volume", "available"}:
+        if key in {"volume", "available", "depth"}:
             return n.asset_amount(value)
         if key in _MONEY_KEYS:
             return money(lang, value, quote or "KRW")
@@ -124,7 +125,7 @@ def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
             avg=price_text(lang, p.avg_buy_price, q),
         )
     name = coin_name(lang, p.name, p.currency)
-    return t(
+    text = t(
         lang,
         "preview",
         market=p.market,
@@ -144,6 +145,23 @@ def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
         impact=n.percent(p.price_impact_percent, 3),
         expires=n.clock(p.expires_at, tz),
         seconds=seconds,
+    )
+    if p.own_bids is not None:
+        text += "\n" + own_bids_warning(lang, p.market, p.own_bids)
+    return text
+
+
+def own_bids_warning(lang: str, market: str, bids: OwnBids) -> str:
+    """What self-trade prevention will do to the user's own buy orders this sell meets."""
+    quote, currency = _split_market(market)
+    return t(
+        lang,
+        bids.warning_code,
+        count=bids.count,
+        market=market,
+        price=price_text(lang, bids.best_price, quote),
+        volume=n.asset_amount(bids.volume),
+        currency=currency,
     )
 
 
@@ -201,10 +219,22 @@ def fill_notice(lang: str, order: OrderRecord, name: CoinName | None = None) -> 
             return t(lang, "fill_failed", **values)
         return t(lang, "fill_refused", error=order.last_error or "", **values)
     if order.executed_volume <= 0:
-        return t(lang, "fill_none", **values)
-    if order.state is OrderState.CANCEL or order.executed_volume < order.requested_volume:
-        return t(lang, "fill_partial", **values)
-    return t(lang, "fill_done", **values)
+        text = t(lang, "fill_none", **values)
+    elif order.state is OrderState.CANCEL or order.executed_volume < order.requested_volume:
+        text = t(lang, "fill_partial", **values)
+    else:
+        text = t(lang, "fill_done", **values)
+    prevented = order.self_trade_prevented
+    if prevented is not None:
+        mode, volume = prevented
+        text += "\n" + t(
+            lang,
+            "fill_smp_prevented",
+            mode=mode,
+            prevented=n.asset_amount(volume),
+            currency=currency,
+        )
+    return text
 
 
 def _realised(lang: str, order: OrderRecord, quote: str) -> str:

@@ -12,7 +12,9 @@ other ``bot`` package).
 from __future__ import annotations
 
 from bot.upbit.errors import (
+    AgreementRequired,
     AuthError,
+    DuplicatedIdentifier,
     ExpiredKey,
     InsufficientFunds,
     InvalidRequest,
@@ -28,6 +30,7 @@ from bot.upbit.errors import (
     RateLimited,
     ServerError,
     UnderMinTotal,
+    UnderMinTotalMarketAsk,
     UpbitAPIError,
     UpbitError,
     UpbitTransportError,
@@ -49,8 +52,10 @@ from bot.upbit.models import (
 
 __all__ = [
     "Account",
+    "AgreementRequired",
     "ApiKey",
     "AuthError",
+    "DuplicatedIdentifier",
     "ExpiredKey",
     "IPNotAllowed",
     "InsufficientFunds",
@@ -75,6 +80,7 @@ __all__ = [
     "Ticker",
     "Trade",
     "UnderMinTotal",
+    "UnderMinTotalMarketAsk",
     "UpbitAPIError",
     "UpbitError",
     "UpbitTransportError",

@@ -19,7 +19,9 @@ Retry policy
   `OrderOutcomeUnknown` carrying the ``identifier``: the caller must look the order up with
   ``get_order(identifier=...)`` before doing anything else. Only a connect failure, where
   nothing was sent, raises `UpbitTransportError(request_sent=False)`; Upbit's own refusals
-  (4xx) raise their mapped class, and nothing was created. ``POST /v1/orders/test``
+  (4xx) raise their mapped class, and nothing was created, except ``duplicated_identifier``:
+  the identifier was spent by an earlier request that may have created the order, so it
+  also raises `OrderOutcomeUnknown`. ``POST /v1/orders/test``
   (`UpbitClient.check_sell_market`) is not retried either; it creates nothing, so its
   failures are plain errors.
 * **Rate limits.** The ``Remaining-Req`` header is kept per group (`remaining`). When a
@@ -33,6 +35,14 @@ Retry policy
   a read that may wait (at most ``max_block_wait``) waits, anything else raises
   `RateLimited` (status 418) without sending; an order is never sent into a block.
   `rate_blocks` says what is blocked and for how long (``/status`` shows it).
+
+Self-trade prevention
+---------------------
+Every order carries an explicit ``smp_type`` (the client's ``smp_type``, from the
+``SELF_TRADE_PREVENTION`` setting). Since 2026-11-09 Upbit applies ``cancel_maker`` to an
+order sent without one, which cancels the user's own resting orders that a sell meets
+(https://docs.upbit.com/kr/changelog/add-smp-type-default). Sending it always means the
+behaviour is the one the user chose, whatever Upbit's default becomes.
 
 Secrets: the keys never appear in ``repr``, logs or exception messages; request headers
 (which carry the JWT) are never logged.
@@ -62,6 +72,7 @@ import httpx
 from bot.upbit.auth import Params, make_token, wire_query
 from bot.upbit.errors import (
     AuthError,
+    DuplicatedIdentifier,
     MarketNotFound,
     OrderOutcomeUnknown,
     RateLimited,
@@ -73,6 +84,7 @@ from bot.upbit.errors import (
     stated_block_seconds,
 )
 from bot.upbit.models import (
+    SMP_TYPES,
     Account,
     ApiKey,
     MarketInfo,
@@ -98,6 +110,8 @@ DEFAULT_BLOCK_SECONDS: Final = 60.0  # a 418 whose block time cannot be read
 TICK_CACHE_SECONDS: Final = 3600.0
 OPEN_ORDERS_PAGE: Final = 100  # Upbit's maximum ``limit`` for GET /v1/orders/open
 TIME_IN_FORCE: Final = frozenset({"ioc", "fok"})
+# "identifier": at most 64 characters (https://docs.upbit.com/kr/reference/new-order).
+MAX_IDENTIFIER_LENGTH: Final = 64
 
 _REMAINING_GROUP = re.compile(r"group\s*=\s*([A-Za-z0-9_.\-]+)")
 _REMAINING_SEC = re.compile(r"\bsec\s*=\s*(\d+)")
@@ -203,6 +217,8 @@ def _check_identifier(identifier: str) -> None:
     # input is the unquoted query string: https://docs.upbit.com/kr/reference/auth).
     if not _IDENTIFIER.fullmatch(identifier):
         raise ValueError("identifier must be non-empty and use only A-Z a-z 0-9 _ -")
+    if len(identifier) > MAX_IDENTIFIER_LENGTH:
+        raise ValueError(f"identifier must be at most {MAX_IDENTIFIER_LENGTH} characters")
 
 
 @asynccontextmanager
@@ -270,11 +286,15 @@ class UpbitClient:
         backoff_base: float = 0.2,
         backoff_cap: float = 5.0,
         max_block_wait: float = 10.0,
+        smp_type: str = "cancel_maker",
     ) -> None:
         if bool(access_key) != bool(secret_key):
             raise ValueError("give both access_key and secret_key (or neither: see public())")
         if max_read_retries < 0:
             raise ValueError("max_read_retries must be >= 0")
+        if smp_type not in SMP_TYPES:
+            raise ValueError(f"smp_type must be one of {', '.join(SMP_TYPES)}")
+        self._smp_type = smp_type
         self._access_key = access_key
         self._secret_key = secret_key
         self._base_url = base_url.rstrip("/")
@@ -323,6 +343,11 @@ class UpbitClient:
     @property
     def is_paper(self) -> bool:
         return False
+
+    @property
+    def smp_type(self) -> str:
+        """The ``smp_type`` every order is sent with (module docstring)."""
+        return self._smp_type
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -519,7 +544,13 @@ class UpbitClient:
                 f"POST {ORDER_PATH}: HTTP {status}; the order may exist", identifier=identifier
             )
         if status >= 300:
-            raise error_from_response(status, response.content)
+            error = error_from_response(status, response.content)
+            if isinstance(error, DuplicatedIdentifier):
+                raise OrderOutcomeUnknown(
+                    f"POST {ORDER_PATH}: identifier already spent; an order may exist",
+                    identifier=identifier,
+                ) from error
+            raise error
         try:
             data = _loads(response.text)
             return Order.from_json(data)
@@ -570,16 +601,22 @@ class UpbitClient:
         )
         return self._build("orders/chance", OrderChance.from_json, data)
 
+    def _order_body(self, identifier: str, **fields: str) -> dict[str, str]:
+        """The JSON body of an order: ``fields`` in order, then ``smp_type`` and the
+        identifier. Every order is built here, so none leaves without an explicit
+        ``smp_type`` (module docstring)."""
+        _check_identifier(identifier)
+        return {**fields, "smp_type": self._smp_type, "identifier": identifier}
+
     async def sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
         """``POST /v1/orders`` market sell of ``volume``. Never retried (module docstring)."""
-        _check_identifier(identifier)
-        body = {
-            "market": market,
-            "side": "ask",
-            "ord_type": "market",
-            "volume": format_volume(volume),
-            "identifier": identifier,
-        }
+        body = self._order_body(
+            identifier,
+            market=market,
+            side="ask",
+            ord_type="market",
+            volume=format_volume(volume),
+        )
         return await self._post_order(body, identifier)
 
     async def check_sell_market(self, market: str, volume: Decimal, identifier: str) -> Order:
@@ -589,14 +626,13 @@ class UpbitClient:
         single-use (https://docs.upbit.com/reference/%EC%A3%BC%EB%AC%B8%ED%95%98%EA%B8%B0),
         and a test order's cannot be looked up (https://docs.upbit.com/kr/reference/order-test).
         """
-        _check_identifier(identifier)
-        body = {
-            "market": market,
-            "side": "ask",
-            "ord_type": "market",
-            "volume": format_volume(volume),
-            "identifier": identifier,
-        }
+        body = self._order_body(
+            identifier,
+            market=market,
+            side="ask",
+            ord_type="market",
+            volume=format_volume(volume),
+        )
         return await self._post_order_test(body)
 
     async def limit_sell(
@@ -614,21 +650,20 @@ class UpbitClient:
 
         https://docs.upbit.com/kr/reference/new-order
         """
-        _check_identifier(identifier)
         if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
             raise ValueError("price must be a positive, finite Decimal")
         if time_in_force is not None and time_in_force not in TIME_IN_FORCE:
             raise ValueError(f"time_in_force must be one of {sorted(TIME_IN_FORCE)}")
-        body = {
+        fields = {
             "market": market,
             "side": "ask",
             "ord_type": "limit",
             "volume": format_volume(volume),
             "price": format(price.normalize(), "f"),
-            "identifier": identifier,
         }
         if time_in_force is not None:
-            body["time_in_force"] = time_in_force
+            fields["time_in_force"] = time_in_force
+        body = self._order_body(identifier, **fields)
         return await self._post_order(body, identifier)
 
     async def open_orders(

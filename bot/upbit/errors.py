@@ -11,15 +11,20 @@
         │   ├── ExpiredKey          expired_access_key
         │   ├── IPNotAllowed        no_authorization_ip
         │   └── OutOfScope          the key lacks the permission
+        ├── AgreementRequired       thirdparty_agreement_required: BTC/USDT markets need a
+        │                           one-time consent in Upbit's app
         ├── OrderRejected           400: the order itself is not acceptable
         │   ├── InsufficientFunds   insufficient_funds_*
         │   ├── UnderMinTotal       under_min_total_*
+        │   │   └── UnderMinTotalMarketAsk  a market sell valued at volume × best bid
         │   ├── OverMaxTotal        over_max_total_* / over_krw_funds_*
-        │   └── InvalidVolume       invalid_volume_*
+        │   ├── InvalidVolume       invalid_volume_*
+        │   └── DuplicatedIdentifier  the identifier was spent by an earlier request
+        │                           (refused ones included): an order may exist
         ├── InvalidRequest          400: validation_error, invalid_parameter, ...
         │   └── MarketNotFound      notfoundmarket
         ├── MarketOffline           403 market_offline (maintenance, not tradable)
-        ├── OrderNotFound           404 order_not_found
+        ├── OrderNotFound           404 order_not_found (only Upbit's JSON answer)
         ├── RateLimited             429 (or 418: blocked for a while); .retry_after seconds
         └── ServerError             5xx
 
@@ -81,8 +86,15 @@ class OutOfScope(AuthError):
     """The key lacks the permission this call needs."""
 
 
+class AgreementRequired(UpbitAPIError):
+    """BTC and USDT markets need a one-time consent (third-party data sharing) given in
+    Upbit's app or website before the API may order there (Upbit notice of 2025-06-11,
+    "[중요] BTC, USDT 마켓 주문 시 1회 동의 필수", listed at
+    https://docs.upbit.com/kr/changelog?page=3; error name as ccxt's upbit.ts maps it)."""
+
+
 class OrderRejected(UpbitAPIError):
-    """Upbit refused to create the order; nothing was created."""
+    """Upbit refused to create the order; nothing was created by this request."""
 
 
 class InsufficientFunds(OrderRejected):
@@ -91,6 +103,16 @@ class InsufficientFunds(OrderRejected):
 
 class UnderMinTotal(OrderRejected):
     """The order's value is below the market's minimum."""
+
+
+class UnderMinTotalMarketAsk(UnderMinTotal):
+    """A market sell below the minimum, valued at volume × the best bid."""
+
+
+class DuplicatedIdentifier(OrderRejected):
+    """The identifier was already used by an earlier request, refused ones included
+    (https://docs.upbit.com/kr/reference/new-order). This request created nothing, but the
+    earlier one may have created an order: look it up by the identifier."""
 
 
 class OverMaxTotal(OrderRejected):
@@ -146,18 +168,19 @@ ERROR_BY_NAME: dict[str, type[UpbitAPIError]] = {
     "no_authorization_ip": IPNotAllowed,
     "no_authorization_i_p": IPNotAllowed,
     "out_of_scope": OutOfScope,
-    "thirdparty_agreement_required": OutOfScope,
+    "thirdparty_agreement_required": AgreementRequired,
     "insufficient_funds_ask": InsufficientFunds,
     "insufficient_funds_bid": InsufficientFunds,
     "under_min_total_ask": UnderMinTotal,
     "under_min_total_bid": UnderMinTotal,
-    "under_min_total_market_ask": UnderMinTotal,
+    "under_min_total_market_ask": UnderMinTotalMarketAsk,
     "over_max_total_market_ask": OverMaxTotal,
     "over_krw_funds_ask": OverMaxTotal,
     "over_krw_funds_bid": OverMaxTotal,
     "invalid_volume_ask": InvalidVolume,
     "invalid_volume_bid": InvalidVolume,
     "invalid_funds_bid": InvalidVolume,
+    "duplicated_identifier": DuplicatedIdentifier,
     "create_ask_error": OrderRejected,
     "create_bid_error": OrderRejected,
     "invalid_price_ask": OrderRejected,

@@ -13,7 +13,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-FINAL_ORDER_STATES = frozenset({"done", "cancel", "prevented"})
+# "prevented" (WebSocket only) means self-trade prevention cut part of the order; the order
+# itself goes on (https://docs.upbit.com/kr/v1.6.4/docs/smp, read 2026-12-02): not final.
+FINAL_ORDER_STATES = frozenset({"done", "cancel"})
+
+# Self-trade prevention modes Upbit accepts for ``smp_type`` since 2026-11-09 (without one it
+# applies cancel_maker): https://docs.upbit.com/kr/changelog/add-smp-type-default
+SMP_TYPES = ("cancel_maker", "cancel_taker", "reduce", "none")
 
 
 def dec(value: Any, default: Decimal | None = None) -> Decimal:
@@ -286,6 +292,9 @@ class Order:
     time_in_force: str | None = None
     executed_funds: Decimal | None = None  # list endpoints only (open/closed/uuids)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Self-trade prevention: the mode applied, and how much of this order it cancelled.
+    smp_type: str | None = None
+    prevented_volume: Decimal = Decimal(0)
 
     @property
     def is_final(self) -> bool:
@@ -327,6 +336,8 @@ class Order:
             time_in_force=data.get("time_in_force") or None,
             executed_funds=opt_dec(data.get("executed_funds")),
             raw=dict(data),
+            smp_type=data.get("smp_type"),
+            prevented_volume=dec(data.get("prevented_volume"), Decimal(0)),
         )
 
 

@@ -170,6 +170,8 @@ async def test_confirm_places_exactly_one_correct_order(bot_factory: BotFactory,
         "side": "ask",
         "ord_type": "market",
         "volume": "0.06172839",
+        # Explicit, never left to Upbit's default (SELF_TRADE_PREVENTION, default cancel_maker).
+        "smp_type": "cancel_maker",
         "identifier": held.identifier,
     }
     assert post.jwt_payload is not None and post.jwt_payload["access_key"] == "test-access-key"
@@ -383,7 +385,9 @@ async def test_balance_changed_before_confirm_sends_nothing(
     ("name", "says"),
     [
         ("insufficient_funds_ask", "balance is not enough"),
-        ("under_min_total_market_ask", "below the market's minimum total"),
+        ("under_min_total_market_ask", "volume × the best bid"),
+        ("thirdparty_agreement_required", "need a one-time consent"),
+        ("notfoundmarket", "the market KRW-BTC does not exist"),
         ("invalid_volume_ask", "did not accept the volume"),
         ("no_authorization_ip", "IP address is not on the API key's allowlist"),
         ("expired_access_key", "API key has expired"),

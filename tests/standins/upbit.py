@@ -121,6 +121,7 @@ import heapq
 import hmac
 import itertools
 import json
+import math
 import queue
 import re
 import signal
@@ -164,6 +165,17 @@ EIGHT_PLACES = Decimal("0.00000001")
 PLAIN_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 TOO_MANY = "Too many API requests."
 ALL_SCOPES = frozenset({"view_account", "make_orders", "view_orders"})
+# docs.upbit.com/kr/reference/new-order: an identifier has at most 64 characters.
+MAX_IDENTIFIER_LENGTH = 64
+# docs.upbit.com/kr/v1.6.4/docs/smp and /kr/changelog/add-smp-type-default (2026-11-09).
+SMP_TYPES = ("cancel_maker", "cancel_taker", "reduce", "none")
+# Market sells see (and are refused beyond) the bids of 30 levels since 2025-05-07
+# (docs.upbit.com/kr/changelog/orderbook_expansion).
+BOOK_LEVELS = 30
+# BTC and USDT markets need a one-time consent in Upbit's app since 2025-06-11 (notice
+# "[중요] BTC, USDT 마켓 주문 시 1회 동의 필수", docs.upbit.com/kr/changelog?page=3).
+AGREEMENT_QUOTES = frozenset({"BTC", "USDT"})
+
 
 DEFAULT_RATE_LIMITS: dict[str, int] = {
     "default": 30,
@@ -188,9 +200,14 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_volume_ask": (400, "주문 수량이 올바르지 않습니다."),
     "invalid_parameter": (400, "잘못된 파라미터입니다."),
     "notfoundmarket": (400, "다음 마켓에 없는 종목입니다: {market}"),
-    # Upbit's name/status for a reused identifier is undocumented;
-    # "validation_error" 400 is our choice [I].
     "validation_error": (400, "잘못된 요청입니다."),
+    # docs.upbit.com/kr/reference/new-order (2026): a spent identifier, refused ones included.
+    "duplicated_identifier": (400, "이미 사용된 identifier 입니다."),
+    "create_bid_error": (400, "주문 요청 정보가 올바르지 않습니다."),
+    "insufficient_funds_bid": (400, "주문가능한 금액이 부족합니다."),
+    "under_min_total_bid": (400, "최소 주문 금액 미만입니다."),
+    "invalid_price_bid": (400, "주문 가격 단위가 올바르지 않습니다."),
+    "invalid_time_in_force": (400, "주문 조건이 올바르지 않습니다."),
     "invalid_query_payload": (401, "Jwt의 query를 검증하는데 실패하였습니다."),
     "jwt_verification": (401, "Jwt 토큰 검증에 실패했습니다."),
     "expired_access_key": (401, "API 키가 만료되었습니다."),
@@ -201,6 +218,8 @@ ERRORS: dict[str, tuple[int, str]] = {
     # 401 in the old error table, 403 in the current REST guide: 403 here.
     "out_of_scope": (403, "권한이 부족합니다."),
     "market_offline": (403, "현재 거래가 지원되지 않는 마켓입니다."),
+    # Message as ccxt's upbit.ts quotes it; the HTTP status is undocumented: 403 here [I].
+    "thirdparty_agreement_required": (403, "개인정보 제 3자 제공 동의가 필요합니다."),
     "order_not_found": (404, "주문을 찾지 못했습니다."),
 }
 
@@ -422,6 +441,10 @@ class Order:
     locked: Decimal = ZERO
     trades: list[Trade] = field(default_factory=list)
     time_in_force: str | None = None
+    smp_type: str | None = None
+    prevented_volume: Decimal = ZERO
+    prevented_locked: Decimal = ZERO
+    reserved_fee: Decimal = ZERO
 
     @property
     def executed_funds(self) -> Decimal:
@@ -454,13 +477,15 @@ class Order:
                 "created_at": _iso_seconds(self.created_at),
                 "volume": dec_str(self.volume),
                 "remaining_volume": dec_str(self.remaining_volume),
-                "reserved_fee": "0",
-                "remaining_fee": "0",
+                "reserved_fee": dec_str(self.reserved_fee),
+                "remaining_fee": dec_str(max(self.reserved_fee - self.paid_fee, ZERO)),
                 "paid_fee": dec_str(self.paid_fee),
                 "locked": dec_str(self.locked),
                 "executed_volume": dec_str(self.executed_volume),
-                "prevented_volume": "0",
-                "prevented_locked": "0",
+                # Always present since 2026-11-09 (changelog/add-smp-type-default).
+                "smp_type": self.smp_type or "cancel_maker",
+                "prevented_volume": dec_str(self.prevented_volume),
+                "prevented_locked": dec_str(self.prevented_locked),
                 "trades_count": self.trades_count,
             }
         )
@@ -755,10 +780,22 @@ class UpbitStandIn:
         self.partial_fill_ratio = Decimal("0.5")
         self.consume_book = False
         self.identifier_consumed_on_failure = True
+        # The one-time consent BTC and USDT markets need (False: thirdparty_agreement_required).
+        self.thirdparty_agreed = True
 
         self.rate_limit_enabled = True
         self.rate_limits: dict[str, int] = dict(DEFAULT_RATE_LIMITS)
         self.rate_limited_count = 0
+        # Sending on after 429s gets the caller blocked with 418 for a stated time, longer
+        # each time (docs.upbit.com/kr/reference/rate-limits). How many 429s it takes is
+        # undocumented [I]: ``block_after_429s`` within ``block_window`` seconds.
+        self.block_after_429s = 20
+        self.block_window = 10.0
+        self.block_seconds = 60.0  # the first block; each further one doubles
+        self.blocked_count = 0  # 418 answers sent because of a block (not injected ones)
+        self._recent_429s: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._blocks = 0
 
         self.slow_seconds = 2.0
         self.ws_enabled = True
@@ -1194,6 +1231,10 @@ class UpbitStandIn:
         reply: _Reply
         failure: _Failure | None = None
         try:
+            blocked = self._blocked_reply()
+            if blocked is not None:
+                reply = blocked
+                raise _Answered
             limit = self.rate_limits.get(group, DEFAULT_RATE_LIMITS["default"])
             remaining = self._limiter.take(group, limit, self.rate_limit_enabled)
             extra["Remaining-Req"] = f"group={group}; min=1800; sec={remaining or 0}"
@@ -1258,9 +1299,34 @@ class UpbitStandIn:
         return reply, extra
 
     def _too_many(self) -> _Reply:
+        now = time.monotonic()
         with self._lock:
             self.rate_limited_count += 1
+            self._recent_429s.append(now)
+            while self._recent_429s and now - self._recent_429s[0] > self.block_window:
+                self._recent_429s.popleft()
+            if len(self._recent_429s) >= self.block_after_429s:
+                self._recent_429s.clear()
+                self._blocked_until = now + self.block_seconds * 2**self._blocks
+                self._blocks += 1
         return _Reply(429, TOO_MANY.encode(), content_type="text/plain; charset=utf-8")
+
+    def _blocked_reply(self) -> _Reply | None:
+        """418 while a block lasts, stating the seconds left; the body's exact shape is
+        undocumented [I] (it "includes the block time")."""
+        with self._lock:
+            left = self._blocked_until - time.monotonic()
+            if left <= 0:
+                return None
+            self.blocked_count += 1
+        seconds = max(1, math.ceil(left))
+        text = f"Too many API requests. Your IP is temporarily blocked for {seconds} seconds."
+        return _Reply(418, text.encode(), content_type="text/plain; charset=utf-8")
+
+    def unblock(self) -> None:
+        """End a 418 block now (tests)."""
+        with self._lock:
+            self._blocked_until = 0.0
 
     def _early_failure(self, failure: _Failure) -> _Reply | None:
         kind = failure.kind
@@ -1410,22 +1476,50 @@ class UpbitStandIn:
                 "ask_account": self._account_or_zero(market.base, market.quote).to_json(),
             }
 
-    def _validate_market_sell(self, body: dict[str, Any], *, test: bool) -> tuple[Market, Decimal]:
+    def _check_order_common(self, body: dict[str, Any]) -> tuple[Market, str]:
+        """The checks every order request goes through first: required fields, the
+        identifier (at most 64 characters, never used before by any request, refused ones
+        included: docs.upbit.com/kr/reference/new-order), the market (exists, active, and
+        for BTC/USDT markets the one-time consent), ``time_in_force`` and ``smp_type``.
+        Returns the market and the ``smp_type`` that applies."""
         for key in ("market", "side", "ord_type"):
             if body.get(key) in (None, ""):
                 raise _ApiError(400, "validation_error", f"{key} is missing")
         identifier = body.get("identifier")
         if identifier is not None and not isinstance(identifier, str):
             raise _ApiError(400, "validation_error", "identifier must be a string")
+        if isinstance(identifier, str) and len(identifier) > MAX_IDENTIFIER_LENGTH:
+            raise _ApiError(400, "validation_error", "identifier is longer than 64 characters")
         if identifier is not None and identifier in self._used_identifiers:
-            # Upbit's name for this is undocumented [I].
-            raise _ApiError(400, "validation_error", f"identifier already used: {identifier}")
+            raise _err("duplicated_identifier")
         code = str(body["market"])
         market = self._markets.get(code)
         if market is None:
             raise _err("notfoundmarket", market=code)
         if market.state != "active":
             raise _err("market_offline")
+        if market.quote in AGREEMENT_QUOTES and not self.thirdparty_agreed:
+            raise _err("thirdparty_agreement_required")
+        ord_type, tif = body["ord_type"], body.get("time_in_force")
+        if tif is not None and tif not in ("ioc", "fok", "post_only"):
+            raise _err("invalid_time_in_force")
+        if tif in ("ioc", "fok") and ord_type not in ("limit", "best"):
+            raise _err("invalid_time_in_force")
+        if tif == "post_only" and ord_type != "limit":
+            raise _err("invalid_time_in_force")
+        smp = body.get("smp_type")
+        if smp is None:
+            # Default since 2026-11-09; post_only orders without one behave as "none"
+            # (docs.upbit.com/kr/changelog/add-smp-type-default).
+            smp = "none" if tif == "post_only" else "cancel_maker"
+        elif smp not in SMP_TYPES:
+            raise _ApiError(400, "validation_error", "smp_type is invalid")
+        elif tif == "post_only" and smp != "none":  # error name undocumented [I]
+            raise _ApiError(400, "validation_error", "post_only works only with smp_type none")
+        return market, str(smp)
+
+    def _validate_market_sell(self, body: dict[str, Any], *, test: bool) -> tuple[Market, Decimal]:
+        market, _ = self._check_order_common(body)
         side, ord_type = body["side"], body["ord_type"]
         if side not in ("ask", "bid"):
             raise _ApiError(400, "validation_error", "side is invalid")
@@ -1462,9 +1556,14 @@ class UpbitStandIn:
                 max_total=dec_str(market.max_total),
                 quote=market.quote,
             )
-        depth = sum((size for _, size in market.bids[:30]), ZERO)
-        if volume > depth:  # rejected at submission; error name unknown [I]
-            raise _ApiError(400, "create_ask_error", "volume exceeds the bid depth (30 levels)")
+        depth = sum((size for _, size in self._merged_bids(market)[:BOOK_LEVELS]), ZERO)
+        if volume > depth:
+            # Refused at submission when larger than the bids of the 30 best levels, own
+            # buy orders included (docs.upbit.com/kr/changelog/orderbook_expansion); the
+            # error name is undocumented [I].
+            raise _ApiError(
+                400, "create_ask_error", "주문 수량이 매수 1~30호가 잔량보다 많습니다."
+            )
         return market, volume
 
     @staticmethod
@@ -1485,9 +1584,9 @@ class UpbitStandIn:
     def _ep_create_order(self, ctx: _Ctx) -> tuple[int, Any]:
         body = ctx.body or {}
         if body.get("ord_type") == "limit":
+            if body.get("side") == "bid":
+                return self._create_limit_bid(body)
             return self._create_limit_sell(body)
-        if body.get("time_in_force") is not None:
-            raise _ApiError(400, "invalid_time_in_force", "time_in_force needs limit or best")
         fill_now = False
         with self._lock:
             identifier = body.get("identifier")
@@ -1504,6 +1603,7 @@ class UpbitStandIn:
                     locked=volume,
                     created_at=_now_kst(),
                     identifier=identifier,
+                    smp_type=body.get("smp_type") or "cancel_maker",
                 )
                 account = self._accounts[market.base]
                 account.balance -= volume
@@ -1527,21 +1627,88 @@ class UpbitStandIn:
                 self._fill_locked(order, partial=self.partial_fills, volume=None)
         return 201, snapshot
 
+    def _create_limit_bid(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """A limit buy: the account's own order resting on the bid side, which the
+        account's own sells then meet under self-trade prevention. It never executes
+        against the stand-in's asks [I: a test knob, not a matching engine]."""
+        with self._lock:
+            identifier = body.get("identifier")
+            created = False
+            try:
+                market, smp = self._check_order_common(body)
+                if body.get("time_in_force") is not None:
+                    raise _ApiError(
+                        400, "invalid_parameter", "the stand-in rests plain limit buys only"
+                    )
+                raw_price = body.get("price")
+                text = dec_str(raw_price) if isinstance(raw_price, Decimal) else str(raw_price)
+                if raw_price is None or not PLAIN_DECIMAL.match(text):
+                    raise _ApiError(400, "validation_error", "price is missing or not a number")
+                price = Decimal(text)
+                if price <= 0 or price % market.tick_size != 0:
+                    raise _err("invalid_price_bid")
+                volume = self._parse_volume(body.get("volume"))
+                with localcontext() as dctx:
+                    dctx.prec = 60
+                    gross = price * volume
+                    fee = gross * market.bid_fee
+                if gross < market.min_total:
+                    raise _err("under_min_total_bid")
+                quote = self._accounts.get(market.quote)
+                if quote is None or gross + fee > quote.balance:
+                    raise _err("insufficient_funds_bid")
+                order = Order(
+                    uuid=str(uuid_mod.uuid4()),
+                    market=market.code,
+                    side="bid",
+                    ord_type="limit",
+                    volume=volume,
+                    price=price,
+                    remaining_volume=volume,
+                    locked=gross + fee,
+                    reserved_fee=fee,
+                    created_at=_now_kst(),
+                    identifier=identifier,
+                    smp_type=smp,
+                )
+                quote.balance -= order.locked
+                quote.locked += order.locked
+                self._orders[order.uuid] = order
+                created = True
+                self._emit(self._order_event(order, "wait"))
+                self._emit(self._asset_event([quote]))
+                snapshot = order.to_json()
+            finally:
+                if isinstance(identifier, str) and (
+                    created or self.identifier_consumed_on_failure
+                ):
+                    self._used_identifiers.add(identifier)
+        return 201, snapshot
+
+    def place_own_bid(
+        self, code: str, price: Decimal | int | str, volume: Decimal | int | str
+    ) -> Order:
+        """Rest a buy order of the account on ``code`` (as POST /v1/orders would, checks
+        included); the account's sells then meet it under self-trade prevention."""
+        status, payload = self._create_limit_bid(
+            {
+                "market": code,
+                "side": "bid",
+                "ord_type": "limit",
+                "price": dec_str(_d(price)),
+                "volume": dec_str(_d(volume)),
+            }
+        )
+        assert status == 201
+        found = self.order(str(payload["uuid"]))
+        assert found is not None
+        return found
+
     def _validate_limit_sell(self, body: dict[str, Any]) -> tuple[Market, Decimal, Decimal]:
         """A limit sell as Upbit checks it (https://docs.upbit.com/kr/reference/new-order):
         price on the market's tick, ``time_in_force`` ``ioc``/``fok`` or none, price×volume
         within the market's minimum and maximum, enough balance."""
-        identifier = body.get("identifier")
-        if identifier is not None and not isinstance(identifier, str):
-            raise _ApiError(400, "validation_error", "identifier must be a string")
-        if identifier is not None and identifier in self._used_identifiers:
-            raise _ApiError(400, "validation_error", f"identifier already used: {identifier}")
-        code = str(body.get("market") or "")
-        market = self._markets.get(code)
-        if market is None:
-            raise _err("notfoundmarket", market=code)
-        if market.state != "active":
-            raise _err("market_offline")
+        market, _ = self._check_order_common(body)
         if body.get("side") != "ask":
             raise _ApiError(400, "invalid_parameter", "the stand-in supports only limit sells")
         if "limit" not in market.ask_types:
@@ -1594,6 +1761,7 @@ class UpbitStandIn:
                     created_at=_now_kst(),
                     identifier=identifier,
                     time_in_force=tif,
+                    smp_type=body.get("smp_type") or "cancel_maker",
                 )
                 account = self._accounts[market.base]
                 account.balance -= volume
@@ -1623,50 +1791,25 @@ class UpbitStandIn:
 
     def _execute_limit_locked(self, order: Order, market: Market) -> None:
         """Execute a limit sell against the bids at or above its price, best first, at the
-        bids' prices; it ends ``done`` when nothing remains, else stays as it was."""
-        price = order.price if order.price is not None else ZERO
-        changed = False
-        new_bids: list[tuple[Decimal, Decimal]] = []
-        quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
+        bids' prices, with self-trade prevention against the account's own buy orders
+        (`_walk`); it ends ``done`` when nothing remains, else stays as it was."""
         base = self._accounts.setdefault(
             market.base, Account(currency=market.base, unit_currency=market.quote)
         )
-        with localcontext() as dctx:
-            dctx.prec = 60
-            for index, (bid, size) in enumerate(market.bids):
-                left = order.remaining_volume
-                if left <= 0 or index >= 30 or bid < price:
-                    new_bids.append((bid, size))
-                    continue
-                take = min(left, size)
-                if size - take > 0:
-                    new_bids.append((bid, size - take))
-                funds = bid * take
-                trade = Trade(
-                    uuid=str(uuid_mod.uuid4()),
-                    market=order.market,
-                    price=bid,
-                    volume=take,
-                    funds=funds,
-                    fee=funds * market.ask_fee,
-                    created_at=_now_kst(),
-                )
-                order.trades.append(trade)
-                order.executed_volume += take
-                order.remaining_volume -= take
-                order.locked -= take
-                order.paid_fee += trade.fee
-                base.locked -= take
-                quote.balance += funds - trade.fee
-                changed = True
-                self._emit(self._order_event(order, "trade", trade))
-        if not changed:
+        quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
+        before = (order.executed_volume, order.prevented_volume)
+        # A limit sell always takes the liquidity it executed against.
+        _, events = self._walk(order, market, order.remaining_volume, dry=False, consume=True)
+        for event in events:
+            self._emit(event)
+        if (order.executed_volume, order.prevented_volume) == before:
             return
-        market.bids = new_bids  # a limit sell always takes the liquidity it executed against
         if order.remaining_volume == 0:
-            order.state = "done"
+            order.state = "done" if order.executed_volume > 0 else "cancel"
+            base.locked -= order.locked
+            base.balance += order.locked
             order.locked = ZERO
-            self._emit(self._order_event(order, "done"))
+            self._emit(self._order_event(order, order.state))
         if base.balance == 0 and base.locked == 0 and market.base != "KRW":
             del self._accounts[market.base]  # Upbit drops empty rows [I]
         self._emit(self._asset_event([base, quote]))
@@ -1715,6 +1858,7 @@ class UpbitStandIn:
                 locked=volume,
                 created_at=_now_kst(),
                 identifier=body.get("identifier"),
+                smp_type=body.get("smp_type") or "cancel_maker",
             )
             return 201, order.to_json()
 
@@ -1854,11 +1998,13 @@ class UpbitStandIn:
         out = []
         now_ms = _ms(datetime.now(UTC))
         for m in self._quotation_markets(ctx):
-            levels = min(count, max(len(m.bids), len(m.asks)))
+            with self._lock:
+                bids = self._merged_bids(m)  # own resting buy orders show in the book
+            levels = min(count, max(len(bids), len(m.asks)))
             units = []
             for i in range(levels):
                 ask = m.asks[i] if i < len(m.asks) else (ZERO, ZERO)
-                bid = m.bids[i] if i < len(m.bids) else (ZERO, ZERO)
+                bid = bids[i] if i < len(bids) else (ZERO, ZERO)
                 units.append(
                     {
                         "ask_price": ask[0],
@@ -1931,56 +2077,230 @@ class UpbitStandIn:
             self._cancel_locked(order)
             return copy.deepcopy(order)
 
+    def _merged_bids(self, market: Market) -> list[tuple[Decimal, Decimal]]:
+        """The bid side as the order book shows it: other people's bids plus the account's
+        own resting buy orders, best (highest) first."""
+        levels: dict[Decimal, Decimal] = {}
+        for price, size in market.bids:
+            levels[price] = levels.get(price, ZERO) + size
+        for own in self._own_bids(market.code):
+            assert own.price is not None
+            levels[own.price] = levels.get(own.price, ZERO) + own.remaining_volume
+        return sorted(levels.items(), key=lambda level: level[0], reverse=True)
+
+    def _own_bids(self, code: str) -> list[Order]:
+        """The account's resting buy orders on ``code``, oldest first."""
+        return [
+            o
+            for o in self._orders.values()
+            if o.market == code and o.side == "bid" and o.state == "wait"
+        ]
+
     def _fill_locked(self, order: Order, *, partial: bool, volume: Decimal | None) -> None:
+        """Execute a sell against the bids, best first: other people's bids at a level are
+        older, then the account's own buy orders there, where self-trade prevention acts by
+        the sell's ``smp_type`` (docs.upbit.com/kr/v1.6.4/docs/smp):
+
+        * ``cancel_maker`` cancels the own buy order and goes on; ``cancel_taker`` cancels the
+          rest of the sell; ``reduce`` shrinks both by the overlap; ``none`` trades.
+
+        Market and best orders see the 30 best levels; limit orders stop at their price.
+        ``ioc`` (and market/best) cancel what is left; ``fok`` executes all or nothing; a
+        plain limit order rests with what is left. ``partial``/``volume`` are test knobs:
+        execute only that much, cancel the rest.
+        """
         market = self._markets[order.market]
         target = order.remaining_volume
         if volume is not None:
             target = min(target, volume)
         elif partial:
             target = (target * self.partial_fill_ratio).quantize(EIGHT_PLACES, ROUND_DOWN)
+        if (
+            order.time_in_force == "fok"
+            and self._walk(order, market, target, dry=True)[0] < target
+        ):
+            self._close_locked(order, market, [])  # nothing executed, all returned
+            return
+        _, events = self._walk(order, market, target, dry=False)
+        knob = volume is not None or partial
+        rests = order.ord_type == "limit" and order.time_in_force is None and not knob
+        if order.remaining_volume > 0 and order.state == "wait" and rests:
+            for event in events:
+                self._emit(event)
+            base = self._accounts[market.base]
+            quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
+            self._emit(self._asset_event([base, quote]))
+            return
+        self._close_locked(order, market, events)
+
+    def _walk(
+        self, order: Order, market: Market, target: Decimal, *, dry: bool, consume: bool = False
+    ) -> tuple[Decimal, list[dict[str, Any]]]:
+        """Take up to ``target`` for ``order`` from the bids: (volume executed, events to
+        send). ``dry``: change nothing, only say how much would execute."""
         events: list[dict[str, Any]] = []
+        smp = order.smp_type or "cancel_maker"
+        floor = order.price if order.ord_type == "limit" else None
+        levels = market.bids if order.ord_type == "limit" else market.bids[:BOOK_LEVELS]
+        own_by_price: dict[Decimal, list[Order]] = {}
+        for own in self._own_bids(market.code):
+            assert own.price is not None
+            own_by_price.setdefault(own.price, []).append(own)
+        prices = sorted({p for p, _ in levels} | set(own_by_price), reverse=True)
+        if order.ord_type != "limit":
+            prices = prices[:BOOK_LEVELS]
+        others = dict(levels)
+        left = target
+        executed = ZERO
+        new_bids = dict(others)
         with localcontext() as dctx:
             dctx.prec = 60
-            left = target
-            new_bids: list[tuple[Decimal, Decimal]] = []
-            for index, (price, size) in enumerate(market.bids):
-                if left <= 0 or index >= 30:
-                    new_bids.append((price, size))
-                    continue
-                take = min(left, size)
-                left -= take
-                if size - take > 0:
-                    new_bids.append((price, size - take))
-                funds = price * take
-                trade = Trade(
-                    uuid=str(uuid_mod.uuid4()),
-                    market=order.market,
-                    price=price,
-                    volume=take,
-                    funds=funds,
-                    fee=funds * market.ask_fee,
-                    created_at=_now_kst(),
-                )
-                order.trades.append(trade)
-                order.executed_volume += take
-                order.remaining_volume -= take
-                order.locked -= take
-                order.paid_fee += trade.fee
-                events.append(self._order_event(order, "trade", trade))
-            if self.consume_book:
-                market.bids = new_bids
-            gross = sum((t.funds for t in order.trades), ZERO)
-            fee = order.paid_fee
-        returned = order.remaining_volume
-        order.state = "done" if returned == 0 else "cancel"
-        order.locked = ZERO
+            for price in prices:
+                if left <= 0 or (floor is not None and price < floor):
+                    break
+                take = min(left, others.get(price, ZERO))
+                if take > 0:
+                    left -= take
+                    executed += take
+                    new_bids[price] = others.get(price, ZERO) - take
+                    if not dry:
+                        events.append(self._trade_locked(order, market, price, take))
+                for own in own_by_price.get(price, []):
+                    if left <= 0:
+                        break
+                    overlap = min(left, own.remaining_volume)
+                    if smp == "none":
+                        left -= overlap
+                        executed += overlap
+                        if not dry:
+                            events.append(self._trade_locked(order, market, price, overlap))
+                            events.extend(self._maker_trade_locked(own, market, overlap))
+                    elif smp == "cancel_maker":
+                        if not dry:
+                            events.extend(self._maker_prevent_locked(own, market, None))
+                    elif smp == "reduce":
+                        left -= overlap
+                        if not dry:
+                            self._taker_prevent_locked(order, market, overlap)
+                            events.append(self._order_event(order, "prevented"))
+                            events.extend(self._maker_prevent_locked(own, market, overlap))
+                    else:  # cancel_taker: the rest of the sell is cancelled here
+                        if not dry:
+                            self._taker_prevent_locked(order, market, order.remaining_volume)
+                        left = ZERO
+                        break
+        if (consume or self.consume_book) and not dry:
+            market.bids = [(p, new_bids[p]) for p, _ in market.bids if new_bids[p] > 0]
+        return executed, events
+
+    def _trade_locked(
+        self, order: Order, market: Market, price: Decimal, take: Decimal
+    ) -> dict[str, Any]:
+        funds = price * take
+        trade = Trade(
+            uuid=str(uuid_mod.uuid4()),
+            market=order.market,
+            price=price,
+            volume=take,
+            funds=funds,
+            fee=funds * market.ask_fee,
+            created_at=_now_kst(),
+        )
+        order.trades.append(trade)
+        order.executed_volume += take
+        order.remaining_volume -= take
+        order.locked -= take
+        order.paid_fee += trade.fee
+        base = self._accounts[market.base]
+        base.locked -= take
+        quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
+        quote.balance += funds - trade.fee
+        return self._order_event(order, "trade", trade)
+
+    def _taker_prevent_locked(self, order: Order, market: Market, amount: Decimal) -> None:
+        order.remaining_volume -= amount
+        order.locked -= amount
+        order.prevented_volume += amount
+        order.prevented_locked += amount
+        base = self._accounts[market.base]
+        base.locked -= amount
+        base.balance += amount
+
+    def _maker_trade_locked(
+        self, own: Order, market: Market, take: Decimal
+    ) -> list[dict[str, Any]]:
+        """The account's own buy order trades with its own sell (smp_type none)."""
+        assert own.price is not None
+        funds = own.price * take
+        fee = funds * market.bid_fee
+        own.trades.append(
+            Trade(
+                uuid=str(uuid_mod.uuid4()),
+                market=own.market,
+                price=own.price,
+                volume=take,
+                funds=funds,
+                fee=fee,
+                created_at=_now_kst(),
+                side="bid",
+                trend="up",
+            )
+        )
+        own.executed_volume += take
+        own.remaining_volume -= take
+        own.paid_fee += fee
+        own.locked -= funds + fee
+        quote = self._accounts[market.quote]
+        quote.locked -= funds + fee
         base = self._accounts.setdefault(
             market.base, Account(currency=market.base, unit_currency=market.quote)
         )
-        base.locked -= order.volume
-        base.balance += returned
+        base.balance += take
+        events = [self._order_event(own, "trade", own.trades[-1])]
+        if own.remaining_volume == 0:
+            own.state = "done"
+            quote.locked -= own.locked
+            quote.balance += own.locked
+            own.locked = ZERO
+            events.append(self._order_event(own, "done"))
+        return events
+
+    def _maker_prevent_locked(
+        self, own: Order, market: Market, amount: Decimal | None
+    ) -> list[dict[str, Any]]:
+        """Self-trade prevention on the account's own resting buy order: all of it
+        (``amount`` None, cancel_maker) or ``amount`` of it (reduce)."""
+        assert own.price is not None
+        quote = self._accounts[market.quote]
+        cut = own.remaining_volume if amount is None else amount
+        unlock = (
+            own.locked if cut == own.remaining_volume else cut * own.price * (1 + market.bid_fee)
+        )
+        own.remaining_volume -= cut
+        own.prevented_volume += cut
+        own.prevented_locked += unlock
+        own.locked -= unlock
+        quote.locked -= unlock
+        quote.balance += unlock
+        if own.remaining_volume > 0:
+            return [self._order_event(own, "prevented")]
+        own.state = "cancel"
+        quote.locked -= own.locked
+        quote.balance += own.locked
+        own.locked = ZERO
+        return [self._order_event(own, "cancel")]
+
+    def _close_locked(self, order: Order, market: Market, events: list[dict[str, Any]]) -> None:
+        """A sell is over: what was not executed goes back to the balance."""
+        returned = order.remaining_volume
+        order.state = "done" if returned == 0 and order.executed_volume > 0 else "cancel"
+        base = self._accounts.setdefault(
+            market.base, Account(currency=market.base, unit_currency=market.quote)
+        )
+        base.locked -= order.locked
+        base.balance += order.locked
+        order.locked = ZERO
         quote = self._accounts.setdefault(market.quote, Account(currency=market.quote))
-        quote.balance += gross - fee
         changed = [base, quote]
         if base.balance == 0 and base.locked == 0 and market.base != "KRW":
             # Upbit drops empty rows from /v1/accounts [I].
@@ -1991,16 +2311,16 @@ class UpbitStandIn:
         self._emit(self._asset_event(changed))
 
     def _cancel_locked(self, order: Order) -> None:
-        base = self._accounts.setdefault(
-            order.market.split("-", 1)[1],
-            Account(currency=order.market.split("-", 1)[1]),
-        )
-        base.locked -= order.remaining_volume
-        base.balance += order.remaining_volume
+        base_currency = order.market.split("-", 1)[1]
+        quote_currency = order.market.split("-", 1)[0]
+        currency = base_currency if order.side == "ask" else quote_currency
+        account = self._accounts.setdefault(currency, Account(currency=currency))
+        account.locked -= order.locked
+        account.balance += order.locked
         order.locked = ZERO
         order.state = "cancel"
         self._emit(self._order_event(order, "cancel"))
-        self._emit(self._asset_event([base]))
+        self._emit(self._asset_event([account]))
 
     def _schedule_fill(self, uuid: str, delay: float) -> None:
         with self._fill_cond:
@@ -2042,18 +2362,18 @@ class UpbitStandIn:
             "remaining_volume": order.remaining_volume,
             "executed_volume": order.executed_volume,
             "trades_count": order.trades_count,
-            "reserved_fee": ZERO,
-            "remaining_fee": ZERO,
+            "reserved_fee": order.reserved_fee,
+            "remaining_fee": max(order.reserved_fee - order.paid_fee, ZERO),
             "paid_fee": order.paid_fee,
             "locked": order.locked,
             "executed_funds": order.executed_funds,
-            "time_in_force": None,
+            "time_in_force": order.time_in_force,
             "trade_fee": trade.fee if trade else None,
             "is_maker": False if trade else None,
             "identifier": order.identifier,
-            "smp_type": None,
-            "prevented_volume": ZERO,
-            "prevented_locked": ZERO,
+            "smp_type": order.smp_type or "cancel_maker",
+            "prevented_volume": order.prevented_volume,
+            "prevented_locked": order.prevented_locked,
             "trade_timestamp": _ms(trade.created_at) if trade else None,
             "order_timestamp": _ms(order.created_at),
             "timestamp": now_ms,
