@@ -28,7 +28,8 @@ OWN_PRICE = 100_005_000  # above the seeded best bid: the sell meets this buy or
 
 
 async def notice_for(bot: RunningBot, mark: int, uuid: str) -> str:
-    call = await bot.message_after(mark, USER, contains=uuid, timeout=15)
+    # Beyond the watcher's 15 s safety sweep: the notice comes at the latest with it.
+    call = await bot.message_after(mark, USER, contains=uuid, timeout=40)
     return text_of(call)
 
 
