@@ -357,11 +357,6 @@ class Settings(BaseSettings):
         return bool(self.upbit_ws_url)
 
     @property
-    def webhook_enabled(self) -> bool:
-        """True when `WEBHOOK_URL` is set: webhook mode instead of long polling."""
-        return self.webhook_url is not None
-
-    @property
     def webhook_host(self) -> str:
         """Host part of `WEBHOOK_LISTEN` (IPv6 brackets removed)."""
         return _split_host_port(self.webhook_listen)[0]

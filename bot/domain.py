@@ -192,10 +192,6 @@ class OrderRecord:
         return self.gross_funds - (self.paid_fee or Decimal(0))
 
     @property
-    def is_partial(self) -> bool:
-        return self.state is OrderState.CANCEL and self.executed_volume > 0
-
-    @property
     def self_trade_prevented(self) -> tuple[str, Decimal] | None:
         """(smp_type, volume) when Upbit's self-trade prevention cut this order, from the
         ``prevented_volume`` of the last answer stored (https://docs.upbit.com/kr/v1.6.4/docs/smp)."""
@@ -209,7 +205,6 @@ class OrderRecord:
         if volume <= 0:
             return None
         return str(data.get("smp_type") or "?"), volume
-
 
 @dataclass(frozen=True, slots=True)
 class GuardState:

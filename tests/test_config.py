@@ -89,7 +89,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.paper_trading is False
     assert s.paper_balances == {"KRW": Decimal(1000000)}
     assert s.webhook_url is None
-    assert not s.webhook_enabled
+    assert s.webhook_url is None
     assert s.webhook_listen == "0.0.0.0:8443"
     assert (s.webhook_host, s.webhook_port) == ("0.0.0.0", 8443)  # noqa: S104
     assert s.webhook_secret is None
@@ -134,7 +134,7 @@ def test_full_config(monkeypatch: pytest.MonkeyPatch) -> None:
         "ETH": Decimal("1.2"),
     }
     assert s.webhook_url == "https://bot.example.com/hook"
-    assert s.webhook_enabled
+    assert s.webhook_url is not None
     assert (s.webhook_host, s.webhook_port) == ("::", 9000)
     assert s.webhook_secret is not None
     assert s.webhook_secret.get_secret_value() == WEBHOOK_SECRET
@@ -186,7 +186,7 @@ def test_env_example_lists_every_variable_and_loads(monkeypatch: pytest.MonkeyPa
     full = Path("full.env")
     full.write_text(uncommented, encoding="utf-8")
     s = load_settings(env_file=str(full))
-    assert s.webhook_enabled
+    assert s.webhook_url is not None
     assert s.paper_trading is False
 
 

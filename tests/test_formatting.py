@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from bot.domain import OrderRecord, OrderState
 from bot.services.errors import SellRefused
 from bot.telegram import numbers as n
 from bot.telegram import render
-from bot.telegram.i18n import EN, KO, lang_of, placeholders, t
+from bot.telegram.i18n import EN, KO, lang_of, t
 
 D = Decimal
 
@@ -50,6 +51,10 @@ def test_asset_amounts_never_use_exponents(value, expected):
 def test_signed_percent():
     assert n.signed_percent(D("12.345")) == "+12.35"
     assert n.signed_percent(D("-3")) == "-3"
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():

@@ -124,12 +124,14 @@ async def test_sell_market_body_hash_and_headers() -> None:
 async def test_get_query_on_wire_matches_hash() -> None:
     rec = Recorder(httpx.Response(200, json=[ORDER_JSON]))
     async with mock_client(rec) as client:
-        orders = await client.orders_by_ids(identifiers=["a-1", "b-2"], market="KRW-BTC")
+        orders = await client.open_orders(market="KRW-BTC", page=2, limit=5)
     assert [o.uuid for o in orders] == [ORDER_JSON["uuid"]]
     (request,) = rec.requests
-    assert request.url.path == "/v1/orders/uuids"
-    assert request.url.query == b"market=KRW-BTC&identifiers%5B%5D=a-1&identifiers%5B%5D=b-2"
-    expected = "market=KRW-BTC&identifiers[]=a-1&identifiers[]=b-2"
+    assert request.url.path == "/v1/orders/open"
+    assert request.url.query == (
+        b"market=KRW-BTC&states%5B%5D=wait&states%5B%5D=watch&page=2&limit=5"
+    )
+    expected = "market=KRW-BTC&states[]=wait&states[]=watch&page=2&limit=5"
     assert claims(request)["query_hash"] == hashlib.sha512(expected.encode()).hexdigest()
 
 
@@ -452,11 +454,6 @@ async def test_standin_sell_market_then_lookups(upbit_standin: UpbitStandIn) -> 
         assert by_uuid.state == "done"
         assert by_uuid.executed_volume == Decimal(100)
         assert by_uuid.gross_funds == Decimal(80_000)  # 100 XRP at the best bid, 800
-
-        listed = await client.orders_by_ids(uuids=[placed.uuid])
-        assert [o.uuid for o in listed] == [placed.uuid]
-        listed = await client.orders_by_ids(identifiers=["usb-sell-1"])
-        assert [o.uuid for o in listed] == [placed.uuid]
 
         checked = await client.check_sell_market("KRW-XRP", Decimal("100"), "usb-probe-1")
         assert checked.uuid != placed.uuid

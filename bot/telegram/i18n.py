@@ -7,7 +7,6 @@ Korean for a ``language_code`` starting with ``ko``, English otherwise.
 from __future__ import annotations
 
 import html
-import string
 from typing import Any
 
 from bot.services.settings import Language, resolve_lang
@@ -1065,7 +1064,3 @@ def t(lang: str, key: str, /, **values: Any) -> str:
 class _Missing(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
-
-
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

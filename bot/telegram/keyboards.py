@@ -9,7 +9,6 @@ reachable whatever the count.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,18 +112,6 @@ def parse_page(data: str | None) -> Page | None:
 def parse_order(data: str | None) -> str | None:
     match = _ORDER.fullmatch(data or "")
     return match.group(1).lower() if match else None
-
-
-def markup_fits(markup: InlineKeyboardMarkup) -> bool:
-    """Within Telegram's limits: 100 buttons, ~10 kB of markup, 64-byte callback data."""
-    rows = markup.inline_keyboard
-    buttons = [b for row in rows for b in row]
-    if len(buttons) > MAX_BUTTONS:
-        return False
-    if any(len(str(b.callback_data or "").encode()) > 64 for b in buttons):
-        return False
-    size = len(json.dumps(markup.to_dict(), ensure_ascii=False).encode())
-    return size <= MAX_MARKUP_BYTES
 
 
 def preview_keyboard(lang: str, pending_id: str) -> InlineKeyboardMarkup:

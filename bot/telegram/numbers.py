@@ -137,8 +137,3 @@ def clock(value: datetime, tz: tzinfo) -> str:
 
 def date(value: datetime, tz: tzinfo) -> str:
     return local(value, tz).date().isoformat()
-
-
-def iso(value: datetime, tz: tzinfo) -> str:
-    """For files: ``2026-12-02T15:30:00+09:00``."""
-    return local(value, tz).isoformat(timespec="seconds")

@@ -707,29 +707,6 @@ class UpbitClient:
         data = self._parse_object(await self._get("/v1/order", params), "order")
         return self._build("order", Order.from_json, data)
 
-    async def orders_by_ids(
-        self,
-        *,
-        uuids: Sequence[str] | None = None,
-        identifiers: Sequence[str] | None = None,
-        market: str | None = None,
-    ) -> list[Order]:
-        """``GET /v1/orders/uuids`` by up to 100 ``uuids`` or ``identifiers`` (not both)."""
-        if (uuids is None) == (identifiers is None):
-            raise ValueError("pass exactly one of uuids= or identifiers=")
-        key = "uuids[]" if uuids is not None else "identifiers[]"
-        values = list(uuids if uuids is not None else identifiers or ())
-        if not values:
-            return []
-        if len(values) > 100:
-            raise ValueError("at most 100 ids per call")
-        params: dict[str, str | list[str]] = {}
-        if market is not None:
-            params["market"] = market
-        params[key] = [str(v) for v in values]
-        rows = self._parse_list(await self._get("/v1/orders/uuids", params), "orders/uuids")
-        return [self._build("orders/uuids", Order.from_json, row) for row in rows]
-
     async def api_keys(self) -> list[ApiKey]:
         """``GET /v1/api_keys``: the account's keys and their expiry (no permission needed)."""
         rows = self._parse_list(await self._get("/v1/api_keys"), "api_keys")

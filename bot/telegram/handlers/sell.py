@@ -49,10 +49,6 @@ async def open_preview(
         )
 
 
-async def sell_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await open_preview(update, context, list(context.args or []))
-
-
 async def quick_sell_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
