@@ -206,6 +206,7 @@ class OrderRecord:
             return None
         return str(data.get("smp_type") or "?"), volume
 
+
 @dataclass(frozen=True, slots=True)
 class GuardState:
     """The bot-wide guard row: the /lock switch and one-time-code bookkeeping."""
