@@ -286,6 +286,7 @@ EN: dict[str, str] = {
         "thinner than that)."
     ),
     "btn_sell_rest": "Sell the rest ({rest} {currency})",
+    "btn_protected_offer": "🛡 Protected sell instead (slip {slip}%)",
     # /open
     "open_title": "<b>Open orders on Upbit</b> (page {page})",
     "open_none": "No open orders on Upbit.",
@@ -799,6 +800,7 @@ KO: dict[str, str] = {
         "미체결 수량: {rest} {currency} (최저 매도가 {price} 이상의 매수 호가가 부족했습니다)."
     ),
     "btn_sell_rest": "남은 {rest} {currency} 매도",
+    "btn_protected_offer": "🛡 보호 매도로 (슬리피지 {slip}%)",
     "open_title": "<b>업비트 미체결 주문</b> ({page}페이지)",
     "open_none": "업비트에 체결 대기 중인 주문이 없습니다.",
     "open_row": (

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.services.errors import ServiceError
 from bot.services.portfolio import Holding, Portfolio
 from bot.telegram.i18n import t
 
@@ -32,6 +33,8 @@ MARKET_IN_TEXT = re.compile(r"\(([A-Z]{2,6}-[A-Z0-9]{1,15})\)")
 CONFIRM_PATTERN = r"^sc:"
 CANCEL_PATTERN = r"^sx:"
 QUICK_PATTERN = r"^qs:"
+# Refusals of a market sell the book cannot take: they point to protected and limit sells.
+THIN_BOOK_CODES = frozenset({"book_too_thin"})
 # The unsold rest of a protected sell: market, volume, slip percent.
 _REST = re.compile(r"sr:([A-Z]{2,6}-[A-Z0-9]{1,15}):([0-9]{1,12}(?:\.[0-9]{1,8})?):([0-9.]{1,6})")
 REST_PATTERN = r"^sr:"
@@ -259,4 +262,22 @@ def parse_rest(data: str | None) -> SellRest | None:
 
 def rest_keyboard(lang: str, data: str, label_volume: str, currency: str) -> InlineKeyboardMarkup:
     label = t(lang, "btn_sell_rest", rest=label_volume, currency=currency)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
+
+
+PROTECTED_OFFER_SLIP = Decimal(1)
+
+
+def thin_book_keyboard(lang: str, refusal: ServiceError) -> InlineKeyboardMarkup | None:
+    """For a market sell refused because the book is too thin: a button that opens a
+    protected-sell preview of the same volume (slip 1 %), when the refusal says which."""
+    market, volume = refusal.params.get("market"), refusal.params.get("volume")
+    if refusal.code not in THIN_BOOK_CODES or not isinstance(market, str):
+        return None
+    if not isinstance(volume, Decimal) or volume <= 0:
+        return None
+    data = rest_data(market, volume, PROTECTED_OFFER_SLIP)
+    if data is None:
+        return None
+    label = t(lang, "btn_protected_offer", slip=PROTECTED_OFFER_SLIP)
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])

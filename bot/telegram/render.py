@@ -16,6 +16,7 @@ from bot.services.markets import CoinName
 from bot.services.portfolio import Holding, Portfolio
 from bot.services.self_trade import OwnBids
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
+from bot.telegram import keyboards
 from bot.telegram import numbers as n
 from bot.telegram.i18n import Markup, t
 
@@ -82,13 +83,9 @@ def paper_mark(lang: str, paper: bool) -> str:
     return f"{t(lang, 'paper_mark')} " if paper else ""
 
 
-# Refusals of a market sell the book cannot take: they point to protected and limit sells.
-THIN_BOOK_CODES = frozenset({"book_too_thin"})
-
-
 def refusal(lang: str, error: ServiceError) -> str:
     text = message(lang, error.code, error.params)
-    if error.code in THIN_BOOK_CODES:
+    if error.code in keyboards.THIN_BOOK_CODES:
         market = str(error.params.get("market", ""))
         currency = market.partition("-")[2] or market
         text = f"{text}\n{t(lang, 'thin_book_hint', currency=currency)}"

@@ -181,6 +181,13 @@ async def test_thin_book_refusal_points_to_protected_and_limit_sells(
     bot = await bot_factory()
     reply = await bot.command("/sell XRP all")
     assert "slip 1%" in text_of(reply) and "@ PRICE" in text_of(reply)
+    (offer,) = buttons(reply)
+    assert offer["callback_data"] == "sr:KRW-XRP:2000:1"
+    mark = await bot.press(reply.result["message_id"], offer["callback_data"])
+    preview = await bot.message_after(mark, contains="Protected sell preview")
+    assert "Volume: <b>2,000 XRP</b>" in text_of(preview)
+    assert "Floor: <b>792.0 KRW</b>" in text_of(preview)
+    assert upbit_standin.requests_to("POST", ORDERS) == []
 
 
 async def test_paper_limit_and_protected_sells(

@@ -12,7 +12,12 @@ from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly, send_html
 from bot.telegram.handlers.common import edit_or_send, reply, user_lang
 from bot.telegram.i18n import t
-from bot.telegram.keyboards import parse_quick, parse_rest, preview_keyboard
+from bot.telegram.keyboards import (
+    parse_quick,
+    parse_rest,
+    preview_keyboard,
+    thin_book_keyboard,
+)
 
 
 async def open_preview(
@@ -27,7 +32,18 @@ async def open_preview(
     try:
         preview = await svc.sell.preview(args, user_id=user.id, chat_id=chat.id, lang=lang)
     except ServiceError as exc:
-        await reply(update, context, render.refusal(lang, exc))
+        markup = thin_book_keyboard(lang, exc)
+        if markup is None:
+            await reply(update, context, render.refusal(lang, exc))
+        else:  # a market sell the book cannot take: offer a protected sell of it
+            await send_html(
+                context.bot,
+                chat.id,
+                render.refusal(lang, exc),
+                lang=lang,
+                paper=svc.paper,
+                reply_markup=markup,
+            )
         return
     message = await send_html(
         context.bot,
