@@ -83,6 +83,7 @@ class NewPendingSell:
     time_in_force: str | None = None
     slip_percent: Decimal | None = None
     est_krw: Decimal | None = None  # estimated KRW value, for the guards
+    est_net: Decimal | None = None  # estimated net proceeds, checked again at Confirm
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,8 @@ class PendingSell:
     slip_percent: Decimal | None = None
     est_krw: Decimal | None = None
     code_requested_at: datetime | None = None  # Confirm asked for a one-time code
+    est_net: Decimal | None = None
+    claimed_at: datetime | None = None  # by the database's clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,9 @@ class OrderRecord:
     slip_percent: Decimal | None = None
     avg_buy_price: Decimal | None = None  # at Confirm
     failure: FailureKind | None = None
+    not_found_count: int = 0  # Upbit's JSON order_not_found answers while in doubt
+    first_not_found_at: datetime | None = None
+    undeliverable: bool = False  # Telegram refused the final notice for good
 
     @property
     def realised_pnl(self) -> Decimal | None:

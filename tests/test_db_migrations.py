@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import bot
 from bot.db.engine import DEFAULT_DATABASE_URL, create_engine, to_async_url
 from bot.db.migrate import (
     ADVISORY_LOCK_KEY,
+    MigrationLockTimeout,
     alembic_config,
     upgrade_to_head,
     upgrade_to_head_async,
@@ -123,6 +125,25 @@ async def test_downgrade_to_base_and_back(db_url: str) -> None:
     assert diff == []
 
 
+async def test_postgres_lock_wait_is_bounded_with_a_one_line_error(db_url: str) -> None:
+    if is_sqlite(db_url):
+        pytest.skip("the advisory lock is PostgreSQL-only")
+    holder = create_engine(db_url, poolclass=NullPool)
+    try:
+        async with holder.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            # A stuck holder: the upgrade gives up instead of waiting forever.
+            with pytest.raises(MigrationLockTimeout) as excinfo:
+                await asyncio.wait_for(upgrade_to_head_async(db_url, lock_wait=0.5), 30)
+            assert "\n" not in str(excinfo.value)
+            assert "migration lock" in str(excinfo.value)
+            tables, _, _ = await _inspect(db_url)
+            assert not tables & TABLES
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+    finally:
+        await holder.dispose()
+
+
 async def test_postgres_upgrade_waits_for_the_advisory_lock(db_url: str) -> None:
     if is_sqlite(db_url):
         pytest.skip("the advisory lock is PostgreSQL-only")
@@ -206,7 +227,9 @@ def test_to_async_url_makes_relative_sqlite_parents(
     monkeypatch.chdir(tmp_path)
     assert to_async_url(DEFAULT_DATABASE_URL) == "sqlite+aiosqlite:///data/upbit-sell-bot.db"
     assert (tmp_path / "data").is_dir()
-    assert not (tmp_path / "data" / "upbit-sell-bot.db").exists()
+    # The order log is the owner's only: folder 0700, file 0600, whatever the umask.
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data" / "upbit-sell-bot.db").stat().st_mode) == 0o600
 
 
 def test_migrations_folder_is_found_from_the_package() -> None:

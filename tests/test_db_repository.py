@@ -14,7 +14,12 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_sessionmaker
-from bot.db.repository import DuplicateIdentifier, OrderNotFound, SqlOrderRepository
+from bot.db.repository import (
+    DuplicateIdentifier,
+    DuplicatePreviewOrder,
+    OrderNotFound,
+    SqlOrderRepository,
+)
 from bot.domain import (
     ClaimOutcome,
     NewOrder,
@@ -235,6 +240,21 @@ async def test_duplicate_identifier_is_refused(repo: SqlOrderRepository) -> None
     assert await repo.list_all() == [first]
 
 
+async def test_one_order_per_preview_is_a_database_rule(
+    repo: SqlOrderRepository, second_repo: SqlOrderRepository
+) -> None:
+    # Two processes that both believed they won the claim: the database still lets only one
+    # order of that preview into the log (and so out to Upbit).
+    results = await asyncio.gather(
+        repo.record_submitting(new_order("id-a", pending_id="p-same")),
+        second_repo.record_submitting(new_order("id-b", pending_id="p-same")),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert any(isinstance(r, DuplicatePreviewOrder) for r in results)
+    assert len(await repo.list_all()) == 1
+
+
 async def test_concurrent_duplicate_identifier_only_one_row(
     repo: SqlOrderRepository, second_repo: SqlOrderRepository
 ) -> None:
@@ -370,7 +390,7 @@ async def _orders_in_states(repo: SqlOrderRepository) -> dict[OrderState, int]:
     ids: dict[OrderState, int] = {}
     for n, state in enumerate(OrderState):
         record = await repo.record_submitting(
-            new_order(f"id-{state}", created_at=T0 + timedelta(minutes=n))
+            new_order(f"id-{state}", pending_id=f"p-{state}", created_at=T0 + timedelta(minutes=n))
         )
         if state is not OrderState.SUBMITTING:
             await repo.update_order(record.identifier, OrderFill(state=state))
@@ -401,7 +421,9 @@ async def test_list_recent_and_all(repo: SqlOrderRepository) -> None:
     for n in range(5):
         user = ALICE if n % 2 == 0 else BOB
         await repo.record_submitting(
-            new_order(f"o{n}", user_id=user, created_at=T0 + timedelta(seconds=n))
+            new_order(
+                f"o{n}", user_id=user, pending_id=f"p{n}", created_at=T0 + timedelta(seconds=n)
+            )
         )
     assert [o.identifier for o in await repo.list_recent(ALICE, 10)] == ["o4", "o2", "o0"]
     assert [o.identifier for o in await repo.list_recent(ALICE, 2)] == ["o4", "o2"]
@@ -423,32 +445,32 @@ async def _final_order(repo: SqlOrderRepository, state: OrderState = OrderState.
 
 async def test_announcement_needs_a_final_order(repo: SqlOrderRepository) -> None:
     record = await repo.record_submitting(new_order())
-    assert await repo.claim_announcement(record.id, T0, LEASE) is False
+    assert await repo.claim_announcement(record.id, T0, LEASE) is None
     await repo.update_order("id-1", OrderFill(state=OrderState.WAIT))
-    assert await repo.claim_announcement(record.id, T0, LEASE) is False
+    assert await repo.claim_announcement(record.id, T0, LEASE) is None
     await repo.update_order("id-1", OrderFill(state=OrderState.CANCEL))
-    assert await repo.claim_announcement(record.id, T0, LEASE) is True
-    assert await repo.claim_announcement(record.id + 99, T0, LEASE) is False
+    assert await repo.claim_announcement(record.id, T0, LEASE) is not None
+    assert await repo.claim_announcement(record.id + 99, T0, LEASE) is None
 
 
 async def test_announcement_claim_is_leased(repo: SqlOrderRepository) -> None:
     order_id = await _final_order(repo)
-    assert await repo.claim_announcement(order_id, T0, LEASE) is True
-    assert await repo.claim_announcement(order_id, T0 + LEASE, LEASE) is False
+    assert await repo.claim_announcement(order_id, T0, LEASE) is not None
+    assert await repo.claim_announcement(order_id, T0 + LEASE, LEASE) is None
     later = T0 + LEASE + timedelta(microseconds=1)
-    assert await repo.claim_announcement(order_id, later, LEASE) is True  # owner died
-    assert await repo.claim_announcement(order_id, later + LEASE, LEASE) is False
+    assert await repo.claim_announcement(order_id, later, LEASE) is not None  # owner died
+    assert await repo.claim_announcement(order_id, later + LEASE, LEASE) is None
 
 
 async def test_announced_order_is_never_claimed_again(repo: SqlOrderRepository) -> None:
     order_id = await _final_order(repo)
-    assert await repo.claim_announcement(order_id, T0, LEASE) is True
+    assert await repo.claim_announcement(order_id, T0, LEASE) is not None
     await repo.mark_announced(order_id, T0.astimezone(KST) + timedelta(seconds=1))
     record = await repo.get_order(order_id)
     assert record is not None
     assert record.announced_at == T0 + timedelta(seconds=1)
     assert record.announced_at.tzinfo is UTC
-    assert await repo.claim_announcement(order_id, T0 + timedelta(days=1), LEASE) is False
+    assert await repo.claim_announcement(order_id, T0 + timedelta(days=1), LEASE) is None
     await repo.mark_announced(order_id, T0 + timedelta(days=1))  # the first mark stays
     again = await repo.get_order(order_id)
     assert again is not None
@@ -462,20 +484,20 @@ async def test_two_processes_claim_one_announcement(
     results = await asyncio.gather(
         *(r.claim_announcement(order_id, T0, LEASE) for r in [repo, second_repo] * 10)
     )
-    assert results.count(True) == 1
+    assert sum(r is not None for r in results) == 1
 
 
 async def test_released_claim_can_be_taken_at_once(
     repo: SqlOrderRepository, second_repo: SqlOrderRepository
 ) -> None:
     order_id = await _final_order(repo)
-    assert await repo.claim_announcement(order_id, T0, LEASE) is True
-    assert await second_repo.claim_announcement(order_id, T0, LEASE) is False
+    assert await repo.claim_announcement(order_id, T0, LEASE) is not None
+    assert await second_repo.claim_announcement(order_id, T0, LEASE) is None
     await repo.release_announcement(order_id, T0)  # sending failed
-    assert await second_repo.claim_announcement(order_id, T0, LEASE) is True
+    assert await second_repo.claim_announcement(order_id, T0, LEASE) is not None
     await second_repo.mark_announced(order_id, T0)
     await repo.release_announcement(order_id, T0)  # too late: it stays announced
-    assert await repo.claim_announcement(order_id, T0 + LEASE * 10, LEASE) is False
+    assert await repo.claim_announcement(order_id, T0 + LEASE * 10, LEASE) is None
     assert await repo.list_final_unannounced() == []
 
 
@@ -483,8 +505,8 @@ async def test_a_late_release_leaves_a_claim_taken_over_since(
     repo: SqlOrderRepository, second_repo: SqlOrderRepository
 ) -> None:
     order_id = await _final_order(repo)
-    assert await repo.claim_announcement(order_id, T0, LEASE) is True
+    assert await repo.claim_announcement(order_id, T0, LEASE) is not None
     later = T0 + LEASE * 2  # the first claim's lease ran out; another process takes over
-    assert await second_repo.claim_announcement(order_id, later, LEASE) is True
+    assert await second_repo.claim_announcement(order_id, later, LEASE) is not None
     await repo.release_announcement(order_id, T0)  # the first sender gives up, late
-    assert await repo.claim_announcement(order_id, later, LEASE) is False  # still B's
+    assert await repo.claim_announcement(order_id, later, LEASE) is None  # still B's

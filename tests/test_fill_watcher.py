@@ -15,6 +15,7 @@ from bot.domain import OrderRecord, OrderState
 from bot.services.announce import Announcer, NoticeUndeliverable
 from bot.services.fills import FillWatcher
 from bot.services.upbit_answers import created, order_fill
+from bot.telegram import render
 from bot.upbit.client import UpbitClient
 from bot.upbit.models import Order
 from tests.factories import new_order
@@ -83,6 +84,52 @@ async def test_an_undeliverable_notice_is_given_up_not_retried_forever(db_sessio
     assert notifier.attempts == 1
     record = await repo.get_order(order_id)
     assert record is not None and record.announced_at is not None
+    # Recorded as undeliverable (not silently "announced"), and /orders says so.
+    assert record.undeliverable
+    assert "notice not delivered" in render.orders("en", [record], UTC)
+
+
+class StuckLookups:
+    """The real client, except that looking up one identifier never gets an answer."""
+
+    def __init__(self, client: UpbitClient, stuck: str) -> None:
+        self._client = client
+        self._stuck = stuck
+        self.is_paper = False
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        if identifier == self._stuck:
+            await asyncio.Event().wait()
+        return await self._client.get_order(uuid=uuid, identifier=identifier)
+
+
+async def test_one_stuck_lookup_never_holds_the_other_orders(db_sessions, client, upbit_standin):
+    repo = SqlOrderRepository(db_sessions)
+    await repo.record_submitting(new_order("usb-stuck"))
+    await repo.record_submitting(new_order("usb-fine"))
+    await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-fine")
+    notifier = RecordingNotifier()
+    watcher = FillWatcher(
+        StuckLookups(client, "usb-stuck"),  # type: ignore[arg-type]
+        repo,
+        notifier,
+        lookup_timeout=0.5,
+    )
+    # Bounded only against a hang of the test itself; the per-order limit ends it sooner.
+    await asyncio.wait_for(watcher.sweep(), 30)
+    fine = await repo.get_order_by_identifier("usb-fine")
+    stuck = await repo.get_order_by_identifier("usb-stuck")
+    assert fine is not None and fine.state is OrderState.DONE
+    assert [o.identifier for o in notifier.sent] == ["usb-fine"]
+    assert stuck is not None and stuck.state is OrderState.SUBMITTING
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.sent: list[OrderRecord] = []
+
+    async def announce(self, order: OrderRecord) -> None:
+        self.sent.append(order)
 
 
 def test_the_answer_to_the_post_never_makes_an_order_final():
@@ -108,6 +155,40 @@ def test_the_answer_to_the_post_never_makes_an_order_final():
     assert fill.state is OrderState.WAIT
     assert fill.uuid == "u-1"
     assert fill.executed_volume is None and fill.gross_funds is None
+
+
+class TradesLateOnce:
+    """The real client, except that the first lookup answers "done" without its trades
+    (as a lagging replica might)."""
+
+    def __init__(self, client: UpbitClient) -> None:
+        self._client = client
+        self.is_paper = False
+        self.lookups = 0
+
+    async def get_order(self, *, uuid: str | None = None, identifier: str | None = None) -> Order:
+        order = await self._client.get_order(uuid=uuid, identifier=identifier)
+        self.lookups += 1
+        if self.lookups == 1:
+            raw = {**order.raw, "trades": [], "trades_count": 0}
+            return Order.from_json(raw)
+        return order
+
+
+async def test_done_without_trades_is_read_again_never_announced_as_zero(db_sessions, client):
+    repo = SqlOrderRepository(db_sessions)
+    await repo.record_submitting(new_order("usb-trades-late"))
+    await client.sell_market("KRW-BTC", Decimal("0.01"), "usb-trades-late")
+    notifier = RecordingNotifier()
+    exchange = TradesLateOnce(client)
+    watcher = FillWatcher(exchange, repo, notifier)  # type: ignore[arg-type]
+    await watcher.sweep()
+    record = await repo.get_order_by_identifier("usb-trades-late")
+    assert record is not None and not record.state.is_final
+    assert notifier.sent == []
+    await watcher.sweep()
+    assert [o.state for o in notifier.sent] == [OrderState.DONE]
+    assert notifier.sent[0].gross_funds is not None and notifier.sent[0].gross_funds > 0
 
 
 def test_unknown_upbit_states_keep_an_order_watched():

@@ -3,6 +3,7 @@ Upbit client against the Upbit stand-in and the real SQLite order log (no mocks)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade_to_head_async
 from bot.db.repository import SqlOrderRepository
+from bot.services.announce import Announcer
 from bot.services.errors import SellRefused
 from bot.services.sell import ConfirmStatus, SellService
 from bot.upbit.client import UpbitClient
@@ -124,7 +126,7 @@ async def test_press_refusal_says_who_may_press(setup: Setup) -> None:
 
     r = await sell.preview(["TST", "50%"], user_id=OWNER, chat_id=OWNER, lang="en")
     setup.clock.now = START + timedelta(seconds=61)
-    assert await sell.expire(r.pending_id, setup.clock.now) is not None
+    assert await sell.expire(r.pending_id) is not None
     assert await sell.press_refusal(r.pending_id, OWNER) == "claim_expired"
     late = await sell.confirm(r.pending_id, OWNER)
     assert late.status is ConfirmStatus.REFUSED
@@ -138,3 +140,47 @@ async def test_confirm_after_expiry_places_nothing(setup: Setup) -> None:
     result = await sell.confirm(p.pending_id, OWNER)
     assert result.status is ConfirmStatus.REFUSED and result.reason == "claim_expired"
     assert setup.upbit.requests_to("POST", "/v1/orders") == []
+
+
+async def test_refusal_reply_is_bounded_by_the_announcement_lease(
+    upbit_standin: UpbitStandIn, tmp_path: Path
+) -> None:
+    """The reply that reports a refused order is sent under the announcement's claim and
+    given up within the lease: a reply that hangs must not outlive the claim (someone else
+    may then take over and send it too); the claim is released for the watcher."""
+    upbit_standin.add_market("KRW-TST", bids=[(1000, 10)], asks=[(1001, 10)])
+    upbit_standin.set_account("TST", balance=40, avg_buy_price=900)
+    url = f"sqlite:///{tmp_path}/lease.db"
+    await upgrade_to_head_async(url)
+    engine = create_engine(url)
+    repo = SqlOrderRepository(create_sessionmaker(engine))
+    async with UpbitClient(
+        upbit_standin.access_key, upbit_standin.secret_key, base_url=upbit_standin.url
+    ) as client:
+        service = SellService(
+            client,
+            repo,
+            confirm_timeout=timedelta(seconds=60),
+            announcer=Announcer(repo, lease=timedelta(seconds=1)),
+        )
+        p = await service.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
+        upbit_standin.fail_next("POST", "/v1/orders", "insufficient_funds_ask")
+        result = await service.confirm(p.pending_id, OWNER)
+        assert result.status is ConfirmStatus.FAILED and result.order is not None
+        gave_up = asyncio.Event()
+
+        async def hangs() -> None:
+            try:
+                await asyncio.Event().wait()  # Telegram never answers
+            except asyncio.CancelledError:
+                gave_up.set()
+                raise
+
+        # Bounded only against a hang of the test itself; the lease ends it far sooner.
+        await asyncio.wait_for(service.deliver_outcome(result, hangs), 30)
+        assert gave_up.is_set()
+        order = await repo.get_order(result.order.id)
+        assert order is not None and order.announced_at is None
+        # Released: the watcher can claim it at once and announce it.
+        assert await repo.claim_announcement(order.id, None, timedelta(seconds=1)) is not None
+    await engine.dispose()

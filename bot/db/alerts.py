@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import DecimalText
 from bot.db.models import PriceAlertRow
+from bot.db.repository import db_now
 from bot.services.alerts import AlertStatus, Direction, NewAlert, PriceAlert
 
 _ACTIVE = AlertStatus.ACTIVE.value
@@ -133,21 +134,25 @@ class SqlAlertRepository:
 
     # -- announce-once (`bot.services.announce.AnnouncementClaims`) --------------------------
 
-    async def claim_announcement(self, item_id: int, now: datetime, lease: timedelta, /) -> bool:
-        stmt = (
-            update(PriceAlertRow)
-            .where(
-                PriceAlertRow.id == item_id,
-                PriceAlertRow.status == _ACTIVE,
-                PriceAlertRow.triggered_price.is_not(None),
-                (PriceAlertRow.fire_claimed_at.is_(None))
-                | (PriceAlertRow.fire_claimed_at < now - lease),
-            )
-            .values(fire_claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    async def claim_announcement(
+        self, item_id: int, now: datetime | None, lease: timedelta, /
+    ) -> datetime | None:
         async with self._sessions() as session, session.begin():
-            return _rowcount(await session.execute(stmt)) == 1
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(PriceAlertRow)
+                .where(
+                    PriceAlertRow.id == item_id,
+                    PriceAlertRow.status == _ACTIVE,
+                    PriceAlertRow.triggered_price.is_not(None),
+                    (PriceAlertRow.fire_claimed_at.is_(None))
+                    | (PriceAlertRow.fire_claimed_at < now - lease),
+                )
+                .values(fire_claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return now if _rowcount(await session.execute(stmt)) == 1 else None
 
     async def release_announcement(self, item_id: int, claimed_at: datetime, /) -> None:
         stmt = (
@@ -164,12 +169,14 @@ class SqlAlertRepository:
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
 
-    async def mark_announced(self, item_id: int, now: datetime, /) -> None:
-        stmt = (
-            update(PriceAlertRow)
-            .where(PriceAlertRow.id == item_id, PriceAlertRow.status == _ACTIVE)
-            .values(status=AlertStatus.FIRED.value, fired_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    async def mark_announced(self, item_id: int, now: datetime | None, /) -> None:
         async with self._sessions() as session, session.begin():
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(PriceAlertRow)
+                .where(PriceAlertRow.id == item_id, PriceAlertRow.status == _ACTIVE)
+                .values(status=AlertStatus.FIRED.value, fired_at=now)
+                .execution_options(synchronize_session=False)
+            )
             await session.execute(stmt)

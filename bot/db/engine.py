@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,15 @@ def to_async_url(url: str | URL) -> str:
 
 
 def _make_parent_folders(database: str | None) -> None:
+    """Create a SQLite file's folder (0700) and the file itself (0600) when missing: the
+    order log is nobody else's business. SQLite gives its -wal and -shm files the mode of
+    the database file."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

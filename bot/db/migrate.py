@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -25,12 +26,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import create_engine, to_async_url
 from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV
 
 # pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
 ADVISORY_LOCK_KEY = 0x7570_7362_6D69_6772
+# How long a starting process waits for another one's upgrade before it gives up.
+LOCK_WAIT_SECONDS = 120.0
+_LOCK_POLL_SECONDS = 0.2
+
+
+class MigrationLockTimeout(RuntimeError):
+    """Another process held the migration lock for longer than we wait."""
 
 
 def migrations_dir() -> Path:
@@ -65,7 +74,8 @@ async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
         yield
         return
     lock_path = Path(f"{database}.migrate-lock")
-    handle = await asyncio.to_thread(lock_path.open, "a")
+    fd = await asyncio.to_thread(os.open, lock_path, os.O_CREAT | os.O_WRONLY, 0o600)
+    handle = os.fdopen(fd, "a")
     try:
         await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
         yield
@@ -74,16 +84,37 @@ async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
         handle.close()
 
 
-async def upgrade_to_head_async(url: str) -> None:
-    """Upgrade the database at ``url`` to head; a no-op when it is already there."""
+async def upgrade_to_head_async(url: str, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
+    """Upgrade the database at ``url`` to head; a no-op when it is already there. On
+    PostgreSQL, `MigrationLockTimeout` when another process holds the lock over
+    ``lock_wait`` seconds."""
     if make_url(to_async_url(url)).get_backend_name() == "sqlite":
         async with _sqlite_file_lock(url):
-            await _upgrade_to_head(url)
+            await _upgrade_to_head(url, lock_wait)
     else:
-        await _upgrade_to_head(url)
+        await _upgrade_to_head(url, lock_wait)
 
 
-async def _upgrade_to_head(url: str) -> None:
+async def _advisory_lock(conn: AsyncConnection, lock_wait: float) -> None:
+    """Take the migration lock, waiting at most ``lock_wait`` seconds for its holder."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + lock_wait
+    while True:
+        got = await conn.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+        )
+        await conn.commit()
+        if got:
+            return
+        if loop.time() >= deadline:
+            raise MigrationLockTimeout(
+                f"another process has held the migration lock (PostgreSQL advisory lock "
+                f"{ADVISORY_LOCK_KEY}) for over {lock_wait:g} s; is a migration stuck?"
+            )
+        await asyncio.sleep(_LOCK_POLL_SECONDS)
+
+
+async def _upgrade_to_head(url: str, lock_wait: float) -> None:
     cfg = alembic_config(url)
     engine = create_engine(url, poolclass=pool.NullPool)
     is_postgres = make_url(to_async_url(url)).get_backend_name() == "postgresql"
@@ -91,8 +122,7 @@ async def _upgrade_to_head(url: str) -> None:
     try:
         async with engine.connect() as conn:
             if is_postgres:
-                await conn.execute(text("SELECT pg_advisory_lock(:key)"), lock)
-                await conn.commit()
+                await _advisory_lock(conn, lock_wait)
             try:
                 await conn.run_sync(_upgrade, cfg)
                 await conn.commit()
@@ -105,9 +135,9 @@ async def _upgrade_to_head(url: str) -> None:
         await engine.dispose()
 
 
-def upgrade_to_head(url: str) -> None:
+def upgrade_to_head(url: str, lock_wait: float = LOCK_WAIT_SECONDS) -> None:
     """Synchronous `upgrade_to_head_async`, for start-up before the event loop exists."""
-    asyncio.run(upgrade_to_head_async(url))
+    asyncio.run(upgrade_to_head_async(url, lock_wait))
 
 
 if __name__ == "__main__":
@@ -118,4 +148,8 @@ if __name__ == "__main__":
     configure_logging(
         os.environ.get(MIGRATE_LOG_LEVEL_ENV, "INFO"), [str(_password)] if _password else []
     )
-    upgrade_to_head(_url)
+    try:
+        upgrade_to_head(_url)
+    except MigrationLockTimeout as _exc:
+        logging.getLogger("bot.db.migrate").error("%s", _exc)
+        raise SystemExit(1) from None

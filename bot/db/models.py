@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, DecimalText, UTCDateTime
@@ -34,7 +35,8 @@ class OrderRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     identifier: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     uuid: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
-    pending_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # One order per preview, ever: backs the claim (several processes, one database).
+    pending_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     user_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     lang: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -61,6 +63,16 @@ class OrderRow(Base):
     price: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     time_in_force: Mapped[str | None] = mapped_column(String(8), nullable=True)
     slip_percent: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    # Upbit's own JSON ``order_not_found`` answers for an order in doubt, and the first one's
+    # time (by the database's clock): "never created" needs several, minutes apart.
+    not_found_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    first_not_found_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Telegram refused the final notice for good (the user blocked the bot).
+    undeliverable: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=sa_false()
+    )
 
     __table_args__ = (
         Index(None, "state"),
@@ -91,6 +103,8 @@ class PendingSellRow(Base):
     # Guards (bot.services.guards): the estimated KRW value counted toward the daily limit,
     # when it was claimed (the day it counts for), and when a claim placed no order after all.
     est_krw: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
+    # The preview's estimated net proceeds: Confirm compares a fresh estimate with it.
+    est_net: Mapped[Decimal | None] = mapped_column(DecimalText, nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set when Confirm asked for a one-time code; wrong codes sent for this preview.

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +43,10 @@ class DuplicateIdentifier(Exception):
         self.identifier = identifier
 
 
+class DuplicatePreviewOrder(DuplicateIdentifier):
+    """This preview already has an order: one order per preview, ever."""
+
+
 class OrderNotFound(LookupError):
     """No order in the log has this identifier."""
 
@@ -69,6 +73,8 @@ def _pending(row: PendingSellRow) -> PendingSell:
         slip_percent=row.slip_percent,
         est_krw=row.est_krw,
         code_requested_at=row.code_requested_at,
+        est_net=row.est_net,
+        claimed_at=row.claimed_at,
     )
 
 
@@ -101,6 +107,9 @@ def _order(row: OrderRow) -> OrderRecord:
         slip_percent=row.slip_percent,
         avg_buy_price=row.avg_buy_price,
         failure=None if row.failure is None else FailureKind(row.failure),
+        not_found_count=row.not_found_count,
+        first_not_found_at=row.first_not_found_at,
+        undeliverable=row.undeliverable,
     )
 
 
@@ -117,11 +126,28 @@ def _why_not_claimed(row: PendingSellRow | None, user_id: int, now: datetime) ->
     return ClaimOutcome.EXPIRED
 
 
+async def db_now(session: AsyncSession) -> datetime:
+    """The database's clock, in UTC: every deadline shared by processes is judged by it, so
+    processes whose clocks disagree still agree (SQLite: the one process's own clock)."""
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        text = await session.scalar(select(func.strftime("%Y-%m-%d %H:%M:%f", "now")))
+        return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+    value = await session.scalar(select(func.now()))
+    if not isinstance(value, datetime):  # pragma: no cover - driver contract
+        raise TypeError(f"now() returned {value!r}")
+    return value.astimezone(UTC)
+
+
 class SqlOrderRepository:
     """Implements `bot.services.ports.OrderRepository`."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+
+    async def now(self) -> datetime:
+        async with self._sessions() as session, session.begin():
+            return await db_now(session)
 
     # -- pending previews -------------------------------------------------------------
 
@@ -142,6 +168,7 @@ class SqlOrderRepository:
             time_in_force=pending.time_in_force,
             slip_percent=pending.slip_percent,
             est_krw=pending.est_krw,
+            est_net=pending.est_net,
             code_failures=0,
         )
         async with self._sessions() as session, session.begin():
@@ -162,27 +189,36 @@ class SqlOrderRepository:
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
 
-    async def claim_pending(self, pending_id: str, user_id: int, now: datetime) -> ClaimOutcome:
+    async def claim_pending(
+        self, pending_id: str, user_id: int, now: datetime | None = None
+    ) -> ClaimOutcome:
         return (await self.claim_pending_row(pending_id, user_id, now))[0]
 
     async def claim_pending_row(
-        self, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard | None = None
+        self,
+        pending_id: str,
+        user_id: int,
+        now: datetime | None = None,
+        guard: ClaimGuard | None = None,
     ) -> tuple[ClaimOutcome, PendingSell | None]:
         """With ``guard``, /lock and the daily limit are decided in the same transaction: a
-        preview they refuse is cancelled (LOCKED / OVER_DAILY_LIMIT)."""
-        stmt = (
-            update(PendingSellRow)
-            .where(
-                PendingSellRow.id == pending_id,
-                PendingSellRow.status == PendingStatus.PENDING.value,
-                PendingSellRow.user_id == user_id,
-                PendingSellRow.expires_at > now,
-            )
-            .values(status=PendingStatus.CLAIMED.value, claimed_at=now)
-            .returning(PendingSellRow)
-            .execution_options(synchronize_session=False)
-        )
+        preview they refuse is cancelled (LOCKED / OVER_DAILY_LIMIT). ``now`` defaults to the
+        database's clock (tests may pin it)."""
         async with self._sessions() as session, session.begin():
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(PendingSellRow)
+                .where(
+                    PendingSellRow.id == pending_id,
+                    PendingSellRow.status == PendingStatus.PENDING.value,
+                    PendingSellRow.user_id == user_id,
+                    PendingSellRow.expires_at > now,
+                )
+                .values(status=PendingStatus.CLAIMED.value, claimed_at=now)
+                .returning(PendingSellRow)
+                .execution_options(synchronize_session=False)
+            )
             if guard is not None:
                 refused = await self._guard_refusal(session, pending_id, user_id, now, guard)
                 if refused is not None:
@@ -275,6 +311,8 @@ class SqlOrderRepository:
                 session.add(row)
                 await session.flush()
         except IntegrityError as exc:
+            if "pending_id" in str(exc.orig):
+                raise DuplicatePreviewOrder(order.identifier) from exc
             raise DuplicateIdentifier(order.identifier) from exc
         return _order(row)
 
@@ -355,44 +393,132 @@ class SqlOrderRepository:
     async def get_order_by_identifier(self, identifier: str) -> OrderRecord | None:
         return await self._one(select(OrderRow).where(OrderRow.identifier == identifier))
 
-    async def list_recent(self, user_id: int | None, limit: int) -> list[OrderRecord]:
+    async def list_recent(
+        self, user_id: int | None, limit: int, paper: bool | None = None
+    ) -> list[OrderRecord]:
         stmt = select(OrderRow).order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
         if user_id is not None:
             stmt = stmt.where(OrderRow.user_id == user_id)
+        if paper is not None:
+            stmt = stmt.where(OrderRow.paper == paper)
         return await self._many(stmt.limit(limit))
 
     async def list_all(self) -> list[OrderRecord]:
         return await self._many(select(OrderRow).order_by(OrderRow.created_at, OrderRow.id))
 
-    async def list_not_final(self) -> list[OrderRecord]:
+    async def list_not_final(self, paper: bool | None = None) -> list[OrderRecord]:
         stmt = select(OrderRow).where(OrderRow.state.in_(NOT_FINAL_STATES)).order_by(OrderRow.id)
+        if paper is not None:
+            stmt = stmt.where(OrderRow.paper == paper)
         return await self._many(stmt)
 
-    async def list_final_unannounced(self) -> list[OrderRecord]:
+    async def list_final_unannounced(self, paper: bool | None = None) -> list[OrderRecord]:
         stmt = (
             select(OrderRow)
             .where(OrderRow.state.in_(FINAL_STATES), OrderRow.announced_at.is_(None))
             .order_by(OrderRow.id)
         )
+        if paper is not None:
+            stmt = stmt.where(OrderRow.paper == paper)
         return await self._many(stmt)
 
-    # -- announcements ----------------------------------------------------------------
+    async def list_not_created_since(self, since: datetime, paper: bool) -> list[OrderRecord]:
+        """Orders declared never created after ``since``: still looked up now and then."""
+        stmt = (
+            select(OrderRow)
+            .where(
+                OrderRow.state == OrderState.FAILED.value,
+                OrderRow.failure == FailureKind.NOT_CREATED.value,
+                OrderRow.created_at > since,
+                OrderRow.paper == paper,
+            )
+            .order_by(OrderRow.id)
+        )
+        return await self._many(stmt)
 
-    async def claim_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+    # -- orders in doubt --------------------------------------------------------------
+
+    async def record_not_found(
+        self, identifier: str, *, declare_after: int, spread: timedelta
+    ) -> OrderRecord | None:
+        """Count one authoritative "no such order" for a SUBMITTING order; it becomes FAILED
+        (never created) once ``declare_after`` answers span ``spread`` or more, by the
+        database's clock. The order as it now stands (None if not in the log)."""
+        async with self._sessions() as session, session.begin():
+            now = await db_now(session)
+            row = await session.scalar(
+                select(OrderRow).where(OrderRow.identifier == identifier).with_for_update()
+            )
+            if row is None or row.state != OrderState.SUBMITTING.value:
+                return None if row is None else _order(row)
+            row.not_found_count += 1
+            if row.first_not_found_at is None:
+                row.first_not_found_at = now
+            if row.not_found_count >= declare_after and now - row.first_not_found_at >= spread:
+                row.state = OrderState.FAILED.value
+                row.failure = FailureKind.NOT_CREATED.value
+                row.last_error = f"not_created: {row.not_found_count} x order_not_found"
+            row.updated_at = now
+            await session.flush()
+            return _order(row)
+
+    async def revive_order(self, identifier: str, fill: OrderFill) -> OrderRecord | None:
+        """An order declared never created has turned up at Upbit: follow it again and
+        announce it afresh. None when it was not such an order."""
+        values: dict[str, Any] = {
+            "state": fill.state.value,
+            "uuid": fill.uuid,
+            "executed_volume": fill.executed_volume,
+            "avg_price": fill.avg_price,
+            "gross_funds": fill.gross_funds,
+            "paid_fee": fill.paid_fee,
+            "raw_response": fill.raw_response,
+            "failure": None,
+            "last_error": None,
+            "announced_at": None,
+            "announce_claimed_at": None,
+            "undeliverable": False,
+            "updated_at": datetime.now(UTC),
+        }
+        if values["executed_volume"] is None:
+            values["executed_volume"] = 0
         stmt = (
             update(OrderRow)
             .where(
-                OrderRow.id == order_id,
-                OrderRow.announced_at.is_(None),
-                OrderRow.state.in_(FINAL_STATES),
-                (OrderRow.announce_claimed_at.is_(None))
-                | (OrderRow.announce_claimed_at < now - lease),
+                OrderRow.identifier == identifier,
+                OrderRow.state == OrderState.FAILED.value,
+                OrderRow.failure == FailureKind.NOT_CREATED.value,
             )
-            .values(announce_claimed_at=now)
+            .values(values)
+            .returning(OrderRow)
             .execution_options(synchronize_session=False)
         )
         async with self._sessions() as session, session.begin():
-            return _rowcount(await session.execute(stmt)) == 1
+            row = await session.scalar(stmt)
+            return None if row is None else _order(row)
+
+    # -- announcements ----------------------------------------------------------------
+
+    async def claim_announcement(
+        self, order_id: int, now: datetime | None, lease: timedelta
+    ) -> datetime | None:
+        """The claim's stamp (the database's time unless ``now`` is given), or None."""
+        async with self._sessions() as session, session.begin():
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(OrderRow)
+                .where(
+                    OrderRow.id == order_id,
+                    OrderRow.announced_at.is_(None),
+                    OrderRow.state.in_(FINAL_STATES),
+                    (OrderRow.announce_claimed_at.is_(None))
+                    | (OrderRow.announce_claimed_at < now - lease),
+                )
+                .values(announce_claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return now if _rowcount(await session.execute(stmt)) == 1 else None
 
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
         stmt = (
@@ -409,15 +535,50 @@ class SqlOrderRepository:
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
 
-    async def mark_announced(self, order_id: int, now: datetime) -> None:
+    async def mark_announced(self, order_id: int, now: datetime | None = None) -> None:
+        async with self._sessions() as session, session.begin():
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(OrderRow)
+                .where(OrderRow.id == order_id, OrderRow.announced_at.is_(None))
+                .values(announced_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(stmt)
+
+    async def mark_undeliverable(self, order_id: int) -> None:
+        """Telegram refused this order's notice for good (the user blocked the bot)."""
         stmt = (
             update(OrderRow)
-            .where(OrderRow.id == order_id, OrderRow.announced_at.is_(None))
-            .values(announced_at=now)
+            .where(OrderRow.id == order_id)
+            .values(undeliverable=True)
             .execution_options(synchronize_session=False)
         )
         async with self._sessions() as session, session.begin():
             await session.execute(stmt)
+
+    async def expire_pending(
+        self, pending_id: str, now: datetime | None = None
+    ) -> PendingSell | None:
+        """Cancel a PENDING preview whose time is up by the database's clock (unless ``now``
+        is given); the preview if this call cancelled it."""
+        async with self._sessions() as session, session.begin():
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(PendingSellRow)
+                .where(
+                    PendingSellRow.id == pending_id,
+                    PendingSellRow.status == PendingStatus.PENDING.value,
+                    PendingSellRow.expires_at <= now,
+                )
+                .values(status=PendingStatus.CANCELLED.value)
+                .returning(PendingSellRow)
+                .execution_options(synchronize_session=False)
+            )
+            row = await session.scalar(stmt)
+            return None if row is None else _pending(row)
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.services.clock import Clock, utc_now
+from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,16 @@ class AnnouncementClaims(Protocol):
     """Where claims live: the order log for fill notices, the alert table for price alerts
     (`bot.services.ports.OrderRepository`, `bot.services.alerts.AlertRepository`)."""
 
-    async def claim_announcement(self, item_id: int, now: datetime, lease: timedelta, /) -> bool:
-        """One winner: False if announced already or leased by another live claim."""
+    async def claim_announcement(
+        self, item_id: int, now: datetime | None, lease: timedelta, /
+    ) -> datetime | None:
+        """One winner: the claim's stamp (by the database's clock when ``now`` is None), or
+        None if announced already or leased by another live claim."""
         ...
 
     async def release_announcement(self, item_id: int, claimed_at: datetime, /) -> None: ...
 
-    async def mark_announced(self, item_id: int, now: datetime, /) -> None: ...
+    async def mark_announced(self, item_id: int, now: datetime | None, /) -> None: ...
 
 
 class Announcer:
@@ -55,11 +58,11 @@ class Announcer:
         repo: AnnouncementClaims,
         *,
         lease: timedelta = ANNOUNCE_LEASE,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self._repo = repo
         self._lease = lease
-        self._clock = clock
+        self._clock = clock  # None: the database's clock judges the lease (production)
 
     @property
     def lease(self) -> timedelta:
@@ -67,8 +70,9 @@ class Announcer:
 
     async def announce(self, order_id: int, send: Callable[[], Awaitable[None]]) -> Delivery:
         """Send the announcement of a final order, unless it is not ours to send."""
-        claimed_at = self._clock()
-        if not await self._repo.claim_announcement(order_id, claimed_at, self._lease):
+        now = self._clock() if self._clock is not None else None
+        claimed_at = await self._repo.claim_announcement(order_id, now, self._lease)
+        if claimed_at is None:
             return Delivery.NOT_OURS
         try:
             async with asyncio.timeout(self._lease.total_seconds() / 2):
@@ -76,7 +80,7 @@ class Announcer:
         except NoticeUndeliverable as exc:
             # The chat is gone or blocked the bot: retrying every second helps nobody.
             log.warning("notice undeliverable id=%s: %s", order_id, exc)
-            await self._repo.mark_announced(order_id, self._clock())
+            await self._repo.mark_announced(order_id, self._stamp())
             return Delivery.UNDELIVERABLE
         except asyncio.CancelledError:
             await asyncio.shield(self._repo.release_announcement(order_id, claimed_at))
@@ -85,5 +89,8 @@ class Announcer:
             log.warning("notice not delivered id=%s: %s", order_id, type(exc).__name__)
             await self._repo.release_announcement(order_id, claimed_at)
             return Delivery.FAILED
-        await self._repo.mark_announced(order_id, self._clock())
+        await self._repo.mark_announced(order_id, self._stamp())
         return Delivery.SENT
+
+    def _stamp(self) -> datetime | None:
+        return self._clock() if self._clock is not None else None

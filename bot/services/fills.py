@@ -6,6 +6,16 @@ any sweep in progress, and announces it. While the socket is down (or off) the w
 every ``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
 event was lost. Each final order is announced through `bot.services.announce` (the one
 announce-once protocol), so two watchers in two processes never both send.
+
+Orders are looked up concurrently (at most ``LOOKUP_CONCURRENCY`` at once), each within
+``lookup_timeout``, so one slow order never holds the others. A process follows only the
+orders of its own mode (paper or live); the other mode's wait for a process of theirs.
+
+An order whose submission is in doubt (no uuid) is declared never created only after
+``NOT_FOUND_ANSWERS`` of Upbit's own JSON ``order_not_found`` answers spread over
+``unknown_grace`` or more (by the database's clock); anything else (an HTML page, a proxy's
+bare 404, a time-out) proves nothing. Such an order is still looked up every
+``recheck_interval`` for ``RECHECK_WINDOW``; if it turns up it is followed and announced.
 """
 
 from __future__ import annotations
@@ -17,15 +27,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
-from bot.domain import FailureKind, OrderFill, OrderRecord, OrderState
+from bot.domain import OrderRecord, OrderState
 from bot.services.announce import Announcer, Delivery
-from bot.services.clock import Clock, utc_now
+from bot.services.clock import Clock
 from bot.services.ports import Exchange, OrderRepository
 from bot.services.upbit_answers import order_fill
 from bot.upbit.errors import OrderNotFound, UpbitError
 from bot.upbit.models import MyOrderEvent
 
 log = logging.getLogger(__name__)
+
+LOOKUP_CONCURRENCY = 8
+NOT_FOUND_ANSWERS = 3
+RECHECK_WINDOW = timedelta(hours=24)
 
 # myOrder states after which the order changes no more; ``prevented`` and ``trade`` are not
 # final (https://docs.upbit.com/kr/reference/websocket-myorder).
@@ -58,8 +72,10 @@ class FillWatcher:
         poll_interval: float = 1.0,
         safety_interval: float = 15.0,
         unknown_grace: timedelta = timedelta(minutes=5),
+        recheck_interval: float = 300.0,
+        lookup_timeout: float = 10.0,
         announcer: Announcer | None = None,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self._exchange = exchange
         self._repo = repo
@@ -68,8 +84,13 @@ class FillWatcher:
         self._poll_interval = poll_interval
         self._safety_interval = safety_interval
         self._unknown_grace = unknown_grace
+        self._recheck_interval = recheck_interval
+        self._last_recheck: float | None = None
+        self._lookup_timeout = lookup_timeout
+        self._lookups = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+        self._paper = exchange.is_paper
         self._announcer = announcer or Announcer(repo, clock=clock)
-        self._clock = clock
+        self._clock = clock  # None: the database's clock (production)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._ws_connected = False
@@ -147,9 +168,9 @@ class FillWatcher:
             record = await self._repo.get_order_by_uuid(event.uuid) if event.uuid else None
             if record is None and event.identifier:
                 record = await self._repo.get_order_by_identifier(event.identifier)
-            if record is None or record.state.is_final:
+            if record is None or record.state.is_final or record.paper != self._paper:
                 return
-            await self._refresh(record)
+            await self._refresh_bounded(record)
             refreshed = await self._repo.get_order(record.id)
             if (
                 refreshed is not None
@@ -169,24 +190,34 @@ class FillWatcher:
         self.wake()
 
     async def sweep(self) -> None:
-        """One pass: refresh every order not final, then announce the final unannounced."""
+        """One pass: refresh every order not final (concurrently, each within its time
+        limit), look again at orders declared never created, then announce the final ones
+        not yet announced."""
         async with self._sweep_lock:
-            open_orders = await self._repo.list_not_final()
+            open_orders = await self._repo.list_not_final(paper=self._paper)
             self._watching = len(open_orders)
-            for record in open_orders:
-                try:
+            await asyncio.gather(*(self._refresh_bounded(r) for r in open_orders))
+            await self._recheck_not_created()
+            unannounced = await self._repo.list_final_unannounced(paper=self._paper)
+            results = await asyncio.gather(*(self._announce_quietly(r) for r in unannounced))
+            self._undelivered = not all(results)
+
+    async def _refresh_bounded(self, record: OrderRecord) -> None:
+        async with self._lookups:
+            try:
+                async with asyncio.timeout(self._lookup_timeout):
                     await self._refresh(record)
-                except Exception:  # one odd order must not hold up the others
-                    log.exception("refreshing order failed identifier=%s", record.identifier)
-            undelivered = False
-            for record in await self._repo.list_final_unannounced():
-                try:
-                    delivered = await self._announce(record)
-                except Exception:
-                    log.exception("announcing order failed order=%s", record.id)
-                    delivered = False
-                undelivered = undelivered or not delivered
-            self._undelivered = undelivered
+            except TimeoutError:
+                log.warning("order lookup timed out identifier=%s", record.identifier)
+            except Exception:  # one odd order must not hold up the others
+                log.exception("refreshing order failed identifier=%s", record.identifier)
+
+    async def _announce_quietly(self, record: OrderRecord) -> bool:
+        try:
+            return await self._announce(record)
+        except Exception:
+            log.exception("announcing order failed order=%s", record.id)
+            return False
 
     async def _refresh(self, record: OrderRecord) -> None:
         try:
@@ -194,22 +225,36 @@ class FillWatcher:
                 order = await self._exchange.get_order(uuid=record.uuid)
             else:
                 order = await self._exchange.get_order(identifier=record.identifier)
-        except OrderNotFound:
-            if record.uuid is None and self._clock() - record.created_at > self._unknown_grace:
-                log.warning("order never created identifier=%s", record.identifier)
-                await self._repo.update_order(
+        except OrderNotFound:  # Upbit's own JSON answer, not a proxy's bare 404
+            if record.uuid is None and record.state is OrderState.SUBMITTING:
+                after = await self._repo.record_not_found(
                     record.identifier,
-                    OrderFill(
-                        state=OrderState.FAILED,
-                        error="not_created: unknown to Upbit",
-                        failure=FailureKind.NOT_CREATED,
-                    ),
+                    declare_after=NOT_FOUND_ANSWERS,
+                    spread=self._unknown_grace,
                 )
+                if after is not None and after.state is OrderState.FAILED:
+                    log.warning("order never created identifier=%s", record.identifier)
             return
         except UpbitError as exc:
             log.warning("order lookup failed identifier=%s: %s", record.identifier, exc.name)
             return
         await self._repo.update_order(record.identifier, order_fill(order))
+
+    async def _recheck_not_created(self) -> None:
+        """Now and then, for a day, ask again about orders declared never created."""
+        pace = asyncio.get_running_loop().time()
+        if self._last_recheck is not None and pace - self._last_recheck < self._recheck_interval:
+            return
+        self._last_recheck = pace
+        now = self._clock() if self._clock is not None else await self._repo.now()
+        for record in await self._repo.list_not_created_since(now - RECHECK_WINDOW, self._paper):
+            try:
+                async with self._lookups, asyncio.timeout(self._lookup_timeout):
+                    order = await self._exchange.get_order(identifier=record.identifier)
+            except (UpbitError, TimeoutError):
+                continue
+            if await self._repo.revive_order(record.identifier, order_fill(order)) is not None:
+                log.warning("order declared never created turned up uuid=%s", order.uuid)
 
     async def _announce(self, record: OrderRecord) -> bool:
         """False when the notice could not be sent (and should be retried soon)."""
@@ -220,4 +265,7 @@ class FillWatcher:
         delivery = await self._announcer.announce(record.id, send)
         if delivery is Delivery.SENT:
             log.info("order announced uuid=%s state=%s", record.uuid, record.state.value)
+        if delivery is Delivery.UNDELIVERABLE:
+            log.warning("fill notice undeliverable order=%s (recorded)", record.id)
+            await self._repo.mark_undeliverable(record.id)
         return delivery is not Delivery.FAILED

@@ -123,12 +123,14 @@ class HistoryService:
         self._tz = tz
 
     async def recent(self, user_id: int, limit: int) -> list[OrderRecord]:
-        return await self._repo.list_recent(user_id, max(1, min(limit, MAX_RECENT)))
+        # Only this process's mode: paper rows are not live orders, nor the other way round.
+        paper = self._exchange.is_paper
+        return await self._repo.list_recent(user_id, max(1, min(limit, MAX_RECENT)), paper)
 
     async def order(self, uuid: str, user_id: int) -> tuple[OrderRecord | None, bool]:
         """The user's order by uuid, refreshed from the exchange; (record, refreshed)."""
         record = await self._repo.get_order_by_uuid(uuid)
-        if record is None or record.user_id != user_id:
+        if record is None or record.user_id != user_id or record.paper != self._exchange.is_paper:
             return None, False
         try:
             order = await self._exchange.get_order(uuid=uuid)
@@ -168,7 +170,7 @@ class HistoryService:
             key_expires_at=expires,
             key_days_left=days_left,
             key_expiry_warning=days_left is not None and days_left < KEY_EXPIRY_WARNING_DAYS,
-            watching=len(await self._repo.list_not_final()),
+            watching=len(await self._repo.list_not_final(paper=self._exchange.is_paper)),
             ws_enabled=self._watcher.ws_enabled,
             ws_connected=self._watcher.ws_connected,
             blocks=tuple(

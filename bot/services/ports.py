@@ -98,18 +98,29 @@ class Exchange(Protocol):
 class OrderRepository(Protocol):
     """The order log and pending previews. Every method is one short transaction."""
 
+    async def now(self) -> datetime:
+        """The database's clock: every deadline processes share is judged by it."""
+        ...
+
     async def create_pending(self, pending: NewPendingSell) -> PendingSell: ...
 
     async def get_pending(self, pending_id: str) -> PendingSell | None: ...
 
     async def set_pending_message(self, pending_id: str, message_id: int) -> None: ...
 
-    async def claim_pending(self, pending_id: str, user_id: int, now: datetime) -> ClaimOutcome:
-        """Atomically turn PENDING into CLAIMED for its owner before expiry; one winner."""
+    async def claim_pending(
+        self, pending_id: str, user_id: int, now: datetime | None = None
+    ) -> ClaimOutcome:
+        """Atomically turn PENDING into CLAIMED for its owner before expiry (by the database's
+        clock unless ``now`` is given); one winner."""
         ...
 
     async def claim_pending_row(
-        self, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard | None = None
+        self,
+        pending_id: str,
+        user_id: int,
+        now: datetime | None = None,
+        guard: ClaimGuard | None = None,
     ) -> tuple[ClaimOutcome, PendingSell | None]:
         """`claim_pending`, also returning the claimed preview (in the same statement). With
         ``guard``, /lock and the daily limit are decided in the same transaction."""
@@ -121,6 +132,12 @@ class OrderRepository(Protocol):
 
     async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:
         """Cancel every PENDING preview of a user; returns the ones cancelled."""
+        ...
+
+    async def expire_pending(
+        self, pending_id: str, now: datetime | None = None
+    ) -> PendingSell | None:
+        """Cancel a PENDING preview whose time is up by the database's clock."""
         ...
 
     async def record_submitting(self, order: NewOrder) -> OrderRecord:
@@ -141,21 +158,41 @@ class OrderRepository(Protocol):
 
     async def get_order_by_identifier(self, identifier: str) -> OrderRecord | None: ...
 
-    async def list_recent(self, user_id: int | None, limit: int) -> list[OrderRecord]:
-        """Newest first; every user's orders when ``user_id`` is None."""
+    async def list_recent(
+        self, user_id: int | None, limit: int, paper: bool | None = None
+    ) -> list[OrderRecord]:
+        """Newest first; every user's orders when ``user_id`` is None; of one mode if given."""
         ...
 
     async def list_all(self) -> list[OrderRecord]:
         """Oldest first, for the CSV export."""
         ...
 
-    async def list_not_final(self) -> list[OrderRecord]: ...
+    async def list_not_final(self, paper: bool | None = None) -> list[OrderRecord]: ...
 
-    async def list_final_unannounced(self) -> list[OrderRecord]: ...
+    async def list_final_unannounced(self, paper: bool | None = None) -> list[OrderRecord]: ...
 
-    async def claim_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
-        """Claim the right to announce a final order; False if announced or leased by another
-        live claim. A claim older than ``lease`` may be taken over (its owner died)."""
+    async def list_not_created_since(self, since: datetime, paper: bool) -> list[OrderRecord]:
+        """Orders declared never created after ``since`` (still looked up now and then)."""
+        ...
+
+    async def record_not_found(
+        self, identifier: str, *, declare_after: int, spread: timedelta
+    ) -> OrderRecord | None:
+        """Count one JSON ``order_not_found`` for a SUBMITTING order; FAILED (never created)
+        once ``declare_after`` of them span ``spread`` by the database's clock."""
+        ...
+
+    async def revive_order(self, identifier: str, fill: OrderFill) -> OrderRecord | None:
+        """An order declared never created turned up: store it and announce it afresh."""
+        ...
+
+    async def claim_announcement(
+        self, order_id: int, now: datetime | None, lease: timedelta
+    ) -> datetime | None:
+        """Claim the right to announce a final order; its stamp (the database's time unless
+        ``now`` is given), or None if announced or leased by another live claim. A claim
+        older than ``lease`` may be taken over (its owner died)."""
         ...
 
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
@@ -163,4 +200,8 @@ class OrderRepository(Protocol):
         next sweep retries; a claim someone else has taken over since is left alone."""
         ...
 
-    async def mark_announced(self, order_id: int, now: datetime) -> None: ...
+    async def mark_announced(self, order_id: int, now: datetime | None = None) -> None: ...
+
+    async def mark_undeliverable(self, order_id: int) -> None:
+        """Telegram refused this order's notice for good: shown in /orders."""
+        ...

@@ -133,7 +133,7 @@ class SellService:
         repo: OrderRepository,
         *,
         confirm_timeout: timedelta,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         lookup_delays: tuple[float, ...] = (0.3, 1.0, 2.0),
         on_order_placed: Callable[[OrderRecord], None] | None = None,
         announcer: Announcer | None = None,
@@ -148,6 +148,7 @@ class SellService:
         self._announcer = announcer or Announcer(repo, clock=clock)
         self._guards = guards
         self._confirm_timeout = confirm_timeout
+        # None (production): deadlines are judged by the database's clock; tests may pin one.
         self._clock = clock
         self._lookup_delays = lookup_delays
         self._on_order_placed = on_order_placed
@@ -155,6 +156,12 @@ class SellService:
     @property
     def paper(self) -> bool:
         return self._exchange.is_paper
+
+    def _pinned(self) -> datetime | None:
+        return None if self._clock is None else self._clock()
+
+    async def _now(self) -> datetime:
+        return self._clock() if self._clock is not None else await self._repo.now()
 
     # -- preview ---------------------------------------------------------------------------
 
@@ -190,7 +197,7 @@ class SellService:
             lowest = limit.price  # a limit sell meets the bids at or above its price
         preview["own_bids"] = own_bids_met(open_orders, market, lowest, self._smp_mode)
         est_krw = await self._krw_value(preview["est_gross"], preview["quote_currency"])
-        now = self._clock()
+        now = await self._now()
         pending = await self._repo.create_pending(
             NewPendingSell(
                 id=secrets.token_urlsafe(12),
@@ -206,6 +213,7 @@ class SellService:
                 time_in_force=None if limit is None else limit.time_in_force,
                 slip_percent=None if limit is None else limit.slip_percent,
                 est_krw=est_krw,
+                est_net=preview["est_net"],
             )
         )
         return SellPreview(
@@ -438,16 +446,17 @@ class SellService:
         pending = await self._repo.get_pending(pending_id)
         return pending is not None and pending.status is not PendingStatus.CANCELLED
 
-    async def expire(self, pending_id: str, now: datetime) -> PendingSell | None:
-        """Cancel a preview whose time is up; the preview if this call cancelled it."""
+    async def expire(self, pending_id: str) -> PendingSell | None:
+        """Cancel a preview whose time is up (by the database's clock); the preview if this
+        call cancelled it."""
+        return await self._repo.expire_pending(pending_id, self._pinned())
+
+    async def seconds_left(self, pending_id: str) -> float | None:
+        """How long a still PENDING preview may yet be confirmed (database clock), or None."""
         pending = await self._repo.get_pending(pending_id)
         if pending is None or pending.status is not PendingStatus.PENDING:
             return None
-        if pending.expires_at > now:
-            return None
-        if await self._repo.cancel_pending(pending_id, pending.user_id):
-            return pending
-        return None
+        return max(0.0, (pending.expires_at - await self._now()).total_seconds())
 
     async def press_refusal(self, pending_id: str, user_id: int) -> str | None:
         """A read-only look at a preview before a press is answered: the catalogue code of
@@ -465,7 +474,8 @@ class SellService:
             return "claim_already_confirmed"
         if pending.status is PendingStatus.CANCELLED:
             # The expiry job cancels a preview whose time is up: say why.
-            return "claim_expired" if pending.expires_at <= self._clock() else "claim_cancelled"
+            expired = pending.expires_at <= await self._now()
+            return "claim_expired" if expired else "claim_cancelled"
         return None
 
     async def confirm(
@@ -487,9 +497,13 @@ class SellService:
             asked = await self._ask_for_code(pending_id, user_id, on_claim)
             if asked is not None:
                 return asked
-        now = self._clock()
-        guard = self._guards.claim_guard(now) if self._guards is not None else None
-        outcome, pending = await self._repo.claim_pending_row(pending_id, user_id, now, guard)
+        guard = None
+        if self._guards is not None:
+            # The guards' day is the database's day too.
+            guard = self._guards.claim_guard(await self._now())
+        outcome, pending = await self._repo.claim_pending_row(
+            pending_id, user_id, self._pinned(), guard
+        )
         if on_claim is not None:
             on_claim(outcome)
         if outcome in (ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT):
@@ -527,7 +541,8 @@ class SellService:
                 ord_type=pending.ord_type,
                 requested_volume=pending.volume,
                 paper=self.paper,
-                created_at=self._clock(),
+                # The claim's time, by the database's clock: the watcher's grace counts from it.
+                created_at=pending.claimed_at or utc_now(),
                 price=pending.price,
                 time_in_force=pending.time_in_force,
                 slip_percent=pending.slip_percent,

@@ -73,9 +73,18 @@ def created(order: Order) -> OrderFill:
 
 
 def order_fill(order: Order) -> OrderFill:
-    """What the log stores of an order Upbit reported."""
+    """What the log stores of an order Upbit reported.
+
+    A final answer without its ``trades`` (a "done" that executed something) cannot give the
+    proceeds: it is stored as not final yet, so the order is read again before it is
+    announced, never announced as zero.
+    """
+    state = OrderState.from_upbit(order.state)
+    executed = order.state == "done" or order.executed_volume > 0
+    if state.is_final and executed and not order.trades:
+        state = OrderState.WAIT
     return OrderFill(
-        state=OrderState.from_upbit(order.state),
+        state=state,
         uuid=order.uuid,
         executed_volume=order.executed_volume,
         avg_price=order.avg_price,

@@ -223,9 +223,12 @@ EN: dict[str, str] = {
         "UUID: <code>{uuid}</code>"
     ),
     "fill_failed": (
-        "❌ {mark}<b>Order not placed</b> · {requested} {currency} · nothing sold\n"
-        "{name}{market}: Upbit has no order with id <code>{identifier}</code>. Nothing was sold."
+        "❓ {mark}<b>Order not found at Upbit</b> · {requested} {currency}\n"
+        "{name}{market}: Upbit has said several times over minutes that it has no order with "
+        "id <code>{identifier}</code>, so it was most likely never created. Please check your "
+        "Upbit account; I'll keep looking for a day and message you if it turns up."
     ),
+    "notice_undeliverable": "notice not delivered (bot blocked?)",
     "fill_refused": (
         "❌ {mark}<b>Order not placed</b> · {requested} {currency} · nothing sold\n"
         "{name}{market}. Nothing was sold.\n"
@@ -744,10 +747,13 @@ KO: dict[str, str] = {
         "UUID: <code>{uuid}</code>"
     ),
     "fill_failed": (
-        "❌ {mark}{currency} 매도 주문 실패 · 매도되지 않음\n"
-        "{name}{market}, {requested} {currency}: 업비트에 이 주문이 없습니다(주문 id "
-        "<code>{identifier}</code>). 아무것도 매도되지 않았습니다."
+        "❓ {mark}{currency} 매도 주문 확인 필요 · 업비트에 주문 없음\n"
+        "{name}{market}, {requested} {currency}: 업비트가 몇 분에 걸쳐 여러 번 이 주문이 "
+        "없다고 답했습니다(주문 id <code>{identifier}</code>). 주문이 만들어지지 않았을 가능성이 "
+        "큽니다. 업비트 계정에서 확인해 주세요. 하루 동안 계속 확인하고, 주문이 나타나면 알려 "
+        "드립니다."
     ),
+    "notice_undeliverable": "알림 전송 실패(봇 차단?)",
     "fill_refused": (
         "❌ {mark}{currency} 매도 주문 실패 · 매도되지 않음\n"
         "{name}{market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"

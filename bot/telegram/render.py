@@ -374,7 +374,9 @@ def orders(lang: str, records: list[OrderRecord], tz: tzinfo) -> str:
                 market=r.market,
                 volume=n.asset_amount(r.requested_volume),
                 currency=currency,
-                state=state_name(lang, r.state) + (" (PAPER)" if r.paper else ""),
+                state=state_name(lang, r.state)
+                + (" (PAPER)" if r.paper else "")
+                + (f" · {t(lang, 'notice_undeliverable')}" if r.undeliverable else ""),
                 uuid=r.uuid or r.identifier,
             )
         )

@@ -24,7 +24,8 @@
         ├── InvalidRequest          400: validation_error, invalid_parameter, ...
         │   └── MarketNotFound      notfoundmarket
         ├── MarketOffline           403 market_offline (maintenance, not tradable)
-        ├── OrderNotFound           404 order_not_found (only Upbit's JSON answer)
+        ├── OrderNotFound           404 order_not_found (Upbit's own JSON answer only)
+        ├── NotFoundUnclear         any other 404 (HTML page, proxy): proves nothing
         ├── RateLimited             429 (or 418: blocked for a while); .retry_after seconds
         └── ServerError             5xx
 
@@ -139,6 +140,12 @@ class OrderNotFound(UpbitAPIError):
     """No order with that uuid or identifier."""
 
 
+class NotFoundUnclear(UpbitAPIError):
+    """A 404 without Upbit's JSON error name (an HTML page, a proxy's bare 404). Only the
+    JSON ``order_not_found`` says Upbit has no such order
+    (https://docs.upbit.com/docs/api-주요-에러-코드-목록); this says nothing about it."""
+
+
 class RateLimited(UpbitAPIError):
     """Too many requests (429), or blocked for a while after ignoring 429s (418)."""
 
@@ -196,7 +203,7 @@ ERROR_BY_NAME: dict[str, type[UpbitAPIError]] = {
 _BY_STATUS: dict[int, type[UpbitAPIError]] = {
     401: AuthError,
     403: OutOfScope,
-    404: OrderNotFound,
+    404: NotFoundUnclear,
     418: RateLimited,
     429: RateLimited,
 }

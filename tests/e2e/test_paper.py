@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from bot.db.migrate import upgrade_to_head_async
+from bot.domain import OrderFill, OrderState
 from tests.e2e.harness import USER, bot_settings, running_bot
+from tests.e2e.process import order_log
+from tests.factories import new_order
 
 D = Decimal
 
@@ -110,3 +115,41 @@ async def test_paper_marker_on_refusals_too(telegram_standin, upbit_standin, tmp
         reply = await bot.command("/balance", user=3003)  # not an allowed user
         assert "PAPER" in reply.params["text"]
         assert "private" in reply.params["text"]
+
+
+async def test_paper_process_never_judges_live_orders(telegram_standin, upbit_standin, tmp_path):
+    """A live order in doubt and a live fill not yet announced, in the log a paper process
+    opens: the paper process neither looks them up, declares, announces nor lists them."""
+    url = f"sqlite:///{tmp_path}/shared.db"
+    await upgrade_to_head_async(url)
+    async with order_log(url) as repo:
+        long_ago = datetime.now(UTC) - timedelta(hours=1)
+        await repo.record_submitting(new_order("usb-live-in-doubt", created_at=long_ago))
+        await repo.record_submitting(new_order("usb-live-done", created_at=long_ago))
+        await repo.update_order(
+            "usb-live-done", OrderFill(state=OrderState.DONE, uuid="live-uuid-1")
+        )
+    settings = bot_settings(
+        telegram_standin,
+        upbit_standin,
+        url,
+        paper_trading="true",
+        upbit_access_key=None,
+        upbit_secret_key=None,
+    )
+    async with running_bot(settings, telegram_standin, upbit_standin) as bot:
+        for _ in range(4):  # well past any grace: the old code declared it at the first
+            await bot.services.watcher.sweep()
+        orders = await bot.command("/orders")
+        assert "usb-live" not in orders.params["text"]
+        assert "live-uuid-1" not in orders.params["text"]
+        detail = await bot.command("/order live-uuid-1")
+        assert "live-uuid-1" not in detail.params["text"]
+        assert bot.services.watcher.watching == 0
+    async with order_log(url) as repo:
+        in_doubt = await repo.get_order_by_identifier("usb-live-in-doubt")
+        done = await repo.get_order_by_identifier("usb-live-done")
+    assert in_doubt is not None and in_doubt.state is OrderState.SUBMITTING
+    assert in_doubt.not_found_count == 0
+    assert done is not None and done.announced_at is None  # left for a live process
+    assert not any("Sold" in text for text in _texts(telegram_standin))

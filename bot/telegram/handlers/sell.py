@@ -110,8 +110,15 @@ async def _expire(context: ContextTypes.DEFAULT_TYPE) -> None:
     if job is None or not isinstance(job.data, str):
         return
     svc = services(context)
-    pending = await svc.sell.expire(job.data, svc.now())
-    if pending is None or pending.message_id is None:
+    pending = await svc.sell.expire(job.data)
+    if pending is None:
+        # This machine's clock may run ahead of the database's, which decides: look again
+        # when the database says the time is up.
+        left = await svc.sell.seconds_left(job.data)
+        if left is not None and context.job_queue is not None:
+            context.job_queue.run_once(_expire, when=left + 0.05, data=job.data, name=job.name)
+        return
+    if pending.message_id is None:
         return
     await edit_or_send(
         context,
