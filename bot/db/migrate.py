@@ -26,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import create_engine, to_async_url
@@ -35,7 +36,7 @@ from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV
 ADVISORY_LOCK_KEY = 0x7570_7362_6D69_6772
 # How long a starting process waits for another one's upgrade before it gives up.
 LOCK_WAIT_SECONDS = 120.0
-_LOCK_POLL_SECONDS = 0.2
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 class MigrationLockTimeout(RuntimeError):
@@ -96,22 +97,23 @@ async def upgrade_to_head_async(url: str, lock_wait: float = LOCK_WAIT_SECONDS) 
 
 
 async def _advisory_lock(conn: AsyncConnection, lock_wait: float) -> None:
-    """Take the migration lock, waiting at most ``lock_wait`` seconds for its holder."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + lock_wait
-    while True:
-        got = await conn.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-        )
-        await conn.commit()
-        if got:
-            return
-        if loop.time() >= deadline:
-            raise MigrationLockTimeout(
-                f"another process has held the migration lock (PostgreSQL advisory lock "
-                f"{ADVISORY_LOCK_KEY}) for over {lock_wait:g} s; is a migration stuck?"
-            )
-        await asyncio.sleep(_LOCK_POLL_SECONDS)
+    """Take the migration lock, waiting at most ``lock_wait`` seconds for its holder
+    (PostgreSQL's ``lock_timeout`` bounds the wait; the waiter shows in ``pg_locks``)."""
+    await conn.execute(text(f"SET lock_timeout = {max(1, round(lock_wait * 1000))}"))
+    try:
+        await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        await conn.rollback()
+        raise MigrationLockTimeout(
+            f"another process has held the migration lock (PostgreSQL advisory lock "
+            f"{ADVISORY_LOCK_KEY}) for over {lock_wait:g} s; is a migration stuck?"
+        ) from None
+    finally:
+        if conn.in_transaction():
+            await conn.execute(text("RESET lock_timeout"))
+    await conn.commit()
 
 
 async def _upgrade_to_head(url: str, lock_wait: float) -> None:
