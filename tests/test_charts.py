@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from decimal import Decimal
 
 import pytest
@@ -10,10 +11,19 @@ from PIL import Image
 from telegram import InputFile
 from telegram.error import BadRequest
 
+from bot.charts import runner
 from bot.charts.runner import SubprocessChartRenderer
 from bot.services.profit import BarChart, ChartFailed
 from tests.standins.telegram import TelegramStandin, image_size
 from tests.test_telegram_standin import USER, build_app
+
+
+def test_the_child_gets_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:secret")
+    monkeypatch.setenv("UPBIT_SECRET_KEY", "secret")
+    env = runner._child_env()
+    assert "TELEGRAM_BOT_TOKEN" not in env and "UPBIT_SECRET_KEY" not in env
+    assert env["PATH"] == os.environ["PATH"]
 
 
 async def test_child_process_draws_a_png() -> None:

@@ -1,8 +1,8 @@
 """`SubprocessChartRenderer`: draws a chart in a child process (`bot.charts.bars`).
 
 The child imports Pillow, draws, writes the PNG and exits, so the bot's own memory never
-holds the drawing library. It gets the spec on stdin and nothing else from the bot (no
-settings, no secrets in its environment beyond what the bot process inherited).
+holds the drawing library. It gets the spec on stdin and only the environment it needs to
+start Python (no bot token, no Upbit keys, no settings).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 
 from bot.services.profit import BarChart, ChartFailed
@@ -20,6 +21,23 @@ log = logging.getLogger(__name__)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 5_000_000
 GREEN, RED, BLUE = "#16a34a", "#dc2626", "#1d4ed8"
+
+
+# What a Python child needs to find itself and the installed packages; nothing secret.
+_CHILD_ENV = (
+    "PATH",
+    "PYTHONPATH",
+    "VIRTUAL_ENV",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "SYSTEMROOT",
+)
+
+
+def _child_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key in _CHILD_ENV}
 
 
 class SubprocessChartRenderer:
@@ -49,6 +67,7 @@ class SubprocessChartRenderer:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            env=_child_env(),
         )
         try:
             out, err = await asyncio.wait_for(child.communicate(payload), self._timeout)
