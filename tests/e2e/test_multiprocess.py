@@ -23,10 +23,12 @@ import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from bot.db.engine import to_async_url
 from bot.db.migrate import ADVISORY_LOCK_KEY
@@ -205,3 +207,68 @@ def test_two_processes_one_database_one_order_one_notice(
         for bot in bots:
             assert bot.terminate() == 0, bot.describe()
         assert time.monotonic() - started < 10
+
+
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+def test_two_processes_whose_clocks_disagree_agree_on_deadlines(
+    db_url: str,
+    telegram_standin: TelegramStandin,
+    upbit_standin: UpbitStandIn,
+    tmp_path: Path,
+) -> None:
+    """Process B's clock runs two minutes ahead of A's (libfaketime). A preview opened
+    through A (60 s to confirm) and confirmed at once through B is placed: the deadline is
+    judged by the database's clock, not by B's, which would call it long expired."""
+    if is_sqlite(db_url):
+        pytest.skip("two processes on one database with their own clocks: PostgreSQL")
+    if not FAKETIME_LIB.exists():
+        pytest.skip("Debian's faketime package (libfaketime) is not installed")
+    tg, upbit = telegram_standin, upbit_standin
+    bots: list[BotProcess] = []
+    targets: list[tuple[str, str]] = []
+    for name, clock in (("a", {}), ("b", {"LD_PRELOAD": str(FAKETIME_LIB), "FAKETIME": "+2m"})):
+        port, secret = free_port(), secrets.token_urlsafe(16)
+        env = bot_env(
+            tg,
+            upbit,
+            database_url=db_url,
+            heartbeat_file=tmp_path / f"{name}.heartbeat",
+            port=port,
+            secret=secret,
+            CONFIRM_TIMEOUT_SECONDS="60",
+            FAKETIME_DONT_FAKE_MONOTONIC="1",
+            **clock,
+        )
+        bots.append(BotProcess(env, tmp_path / name, name=name))
+        targets.append((env["WEBHOOK_URL"], secret))
+    a, b = bots
+    with running(a, b, start=False):
+        a.start()
+        a.wait_ready(tg)
+        b.start()
+        b.wait_ready(tg)
+        # B's clock really is ahead: its own log lines say so.
+        stamp = datetime.strptime(b.log.splitlines()[0][:19], "%Y-%m-%d %H:%M:%S")
+        assert stamp - datetime.now() > timedelta(seconds=90), b.log.splitlines()[0]
+
+        mark = tg.mark()
+        sell = tg.build_command_update(USER, "/sell BTC 10%")
+        assert tg.post_update_to(targets[0][0], sell, secret_token=targets[0][1]) == 200
+        preview = tg.wait_for_message(
+            USER, lambda c: "Sell preview" in str(c.get("text", "")), timeout=15, after=mark
+        )
+        message_id = preview.result["message_id"]
+        press = tg.press_button(USER, message_id, preview.callback_data[0])
+        assert tg.post_update_to(targets[1][0], press, secret_token=targets[1][1]) == 200
+        tg.wait_for_edit(
+            USER,
+            message_id,
+            lambda c: "Order placed" in str(c.get("text", "")),
+            timeout=15,
+            after=mark,
+        )
+        answers = [c for c in tg.calls("answerCallbackQuery", after=mark) if c.ok]
+        assert not any("expired" in str(c.get("text", "")).lower() for c in answers)
+        assert len(upbit.requests_to("POST", "/v1/orders")) == 1
