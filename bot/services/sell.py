@@ -46,7 +46,7 @@ from bot.services.amounts import (
 )
 from bot.services.announce import Announcer, Delivery
 from bot.services.clock import Clock, utc_now
-from bot.services.errors import BookTooThin, SellRefused
+from bot.services.errors import BookTooThin, SellRefused, ServiceError
 from bot.services.guards import MAX_WRONG_CODES_PER_PREVIEW, CodeVerdict, GuardService
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
@@ -116,6 +116,7 @@ class ConfirmResult:
     reason: str = ""  # catalogue code for FAILED / REFUSED / UNKNOWN
     params: Mapping[str, Any] | None = None
     pending: PendingSell | None = None  # the preview waiting for its code (CODE_NEEDED)
+    fresh_preview: SellPreview | None = None  # the price fell: a new preview to confirm
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ class SellService:
         markets: MarketDirectory | None = None,
         guards: GuardService | None = None,
         self_trade_prevention: str = "cancel_maker",
+        max_price_drop_percent: Decimal = Decimal(3),
     ) -> None:
         self._exchange = exchange
         self._markets = markets or MarketDirectory(exchange)
@@ -152,6 +154,7 @@ class SellService:
         self._clock = clock
         self._lookup_delays = lookup_delays
         self._on_order_placed = on_order_placed
+        self._max_drop = max_price_drop_percent
 
     @property
     def paper(self) -> bool:
@@ -225,6 +228,62 @@ class SellService:
             name=markets.name(request.currency),
             warning=markets.warning(market),
             **preview,
+        )
+
+    async def _fresh_book(self, pending_id: str) -> Orderbook | None:
+        """The order book of a market sell's preview, read now (None: not a market sell)."""
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None or pending.ord_type != "market" or pending.est_net is None:
+            return None
+        books = await self._exchange.orderbooks([pending.market])
+        return books[0] if books else None
+
+    async def _price_drop(
+        self, pending: PendingSell, chance: OrderChance, book_task: asyncio.Task[Orderbook | None]
+    ) -> ConfirmResult | None:
+        """Refuse a market sell whose estimated net proceeds, on an order book read at the
+        press, fell by more than the allowed percentage since the preview; None to go on.
+        The refusal carries a fresh preview of the same volume."""
+        if pending.ord_type != "market" or pending.est_net is None:
+            return None
+        try:
+            book = await book_task
+        except UpbitError as exc:
+            return ConfirmResult(
+                ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason=error_code(exc)
+            )
+        if book is None:
+            return None
+        walk = walk_bids(book.units, pending.volume)
+        net = walk.gross - walk.gross * chance.ask_fee
+        floor = pending.est_net * (HUNDRED - self._max_drop) / HUNDRED
+        if walk.filled and net >= floor:
+            return None
+        drop = (pending.est_net - net) / pending.est_net * HUNDRED if pending.est_net else HUNDRED
+        log.info("price fell since the preview market=%s drop=%.2f%%", pending.market, drop)
+        fresh: SellPreview | None = None
+        try:
+            fresh = await self.preview(
+                [pending.market, format(pending.volume, "f")],
+                user_id=pending.user_id,
+                chat_id=pending.chat_id,
+                lang=pending.lang,
+            )
+        except ServiceError:
+            fresh = None  # e.g. the balance changed too: the reply says what fell
+        quote = pending.market.partition("-")[0]
+        return ConfirmResult(
+            ConfirmStatus.REFUSED,
+            ClaimOutcome.CLAIMED,
+            reason="price_dropped",
+            params={
+                "old": pending.est_net,
+                "new": net,
+                "drop": str(drop.quantize(Decimal("0.01"))),
+                "limit": str(self._max_drop),
+                "quote": quote,
+            },
+            fresh_preview=fresh,
         )
 
     async def _krw_value(self, gross: Decimal, quote: str) -> Decimal | None:
@@ -497,6 +556,21 @@ class SellService:
             asked = await self._ask_for_code(pending_id, user_id, on_claim)
             if asked is not None:
                 return asked
+        # The order book is read again beside the claim, for the price check.
+        book = asyncio.create_task(self._fresh_book(pending_id))
+        book.add_done_callback(lambda task: task.cancelled() or task.exception())
+        try:
+            return await self._claim_and_place(pending_id, user_id, on_claim, book)
+        finally:
+            book.cancel()
+
+    async def _claim_and_place(
+        self,
+        pending_id: str,
+        user_id: int,
+        on_claim: Callable[[ClaimOutcome], None] | None,
+        book: asyncio.Task[Orderbook | None],
+    ) -> ConfirmResult:
         guard = None
         if self._guards is not None:
             # The guards' day is the database's day too.
@@ -516,6 +590,10 @@ class SellService:
         except UpbitError as exc:
             await self._release(pending.id)
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
+        dropped = await self._price_drop(pending, chance, book)
+        if dropped is not None:
+            await self._release(pending.id)
+            return dropped
         if chance.ask_account.balance < pending.volume:
             await self._release(pending.id)
             return ConfirmResult(

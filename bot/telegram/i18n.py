@@ -229,6 +229,11 @@ EN: dict[str, str] = {
         "Upbit account; I'll keep looking for a day and message you if it turns up."
     ),
     "notice_undeliverable": "notice not delivered (bot blocked?)",
+    "price_dropped": (
+        "The price fell since the preview: you would now receive about {new} instead of "
+        "{old} ({drop}% less; at most {limit}% is allowed). Nothing was sent to Upbit. "
+        "A fresh preview follows."
+    ),
     "fill_refused": (
         "❌ {mark}<b>Order not placed</b> · {requested} {currency} · nothing sold\n"
         "{name}{market}. Nothing was sold.\n"
@@ -754,6 +759,11 @@ KO: dict[str, str] = {
         "드립니다."
     ),
     "notice_undeliverable": "알림 전송 실패(봇 차단?)",
+    "price_dropped": (
+        "미리보기 이후 가격이 내려갔습니다. 지금 매도하면 {old} 대신 약 {new}을 받게 됩니다"
+        "({drop}% 감소, 허용 {limit}%). 업비트로 주문을 보내지 않았습니다. 새 미리보기를 "
+        "보내 드립니다."
+    ),
     "fill_refused": (
         "❌ {mark}{currency} 매도 주문 실패 · 매도되지 않음\n"
         "{name}{market}, {requested} {currency}. 아무것도 매도되지 않았습니다.\n"

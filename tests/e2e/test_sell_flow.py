@@ -516,3 +516,27 @@ def _rows(call: Call) -> list[list[dict[str, Any]]]:
     rows = markup.get("inline_keyboard") or []
     assert isinstance(rows, list)
     return rows
+
+
+async def test_a_price_fall_before_confirm_sends_nothing_and_offers_a_fresh_preview(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory()
+    bot.upbit.set_account("BTC", balance="0.1", avg_buy_price=90_000_000)
+    preview = await open_preview(bot, "/sell BTC 0.1")
+    # Between the preview and the press the bids fall 5 % (MAX_PRICE_DROP_PERCENT is 3).
+    bot.upbit.set_orderbook("KRW-BTC", bids=[(95_000_000 - i * 10_000, 1) for i in range(30)])
+    mark = await bot.press(message_id(preview), confirm_data(preview))
+    edit = await bot.edit_after(mark, message_id(preview))
+    assert "price fell" in text_of(edit) and "Nothing was sent" in text_of(edit)
+    assert "9,495,250" in text_of(edit)  # 0.1 × 95,000,000 less the 0.05 % fee
+    fresh = await bot.message_after(mark, contains="Sell preview")
+    assert "0.1 BTC" in text_of(fresh) and "95,000,000" in text_of(fresh)
+    assert posts(bot) == []  # nothing was sent
+
+    # The fresh preview, on the book as it now is, places the order.
+    mark = await bot.press(message_id(fresh), confirm_data(fresh))
+    placed = await bot.edit_after(mark, message_id(fresh))
+    assert "Order placed" in text_of(placed)
+    (post,) = posts(bot)
+    assert post.body["volume"] == "0.1"

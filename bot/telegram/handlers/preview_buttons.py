@@ -16,6 +16,7 @@ from bot.telegram import render
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly
 from bot.telegram.handlers.common import edit_or_send, reply, user_lang
+from bot.telegram.handlers.sell import show_preview
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import code_keyboard, parse_pending
 
@@ -96,6 +97,8 @@ async def _show_outcome(
     # A refusal is the order's final word: announced here, once, or by the watcher if this
     # reply cannot be delivered.
     await services(context).sell.deliver_outcome(result, deliver)
+    if result.fresh_preview is not None:  # the price fell: the new estimate, to confirm anew
+        await show_preview(context, chat_id, lang, result.fresh_preview)
 
 
 async def code_for_sell(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> bool:

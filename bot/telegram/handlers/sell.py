@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.services.errors import ServiceError
+from bot.services.sell import SellPreview
 from bot.telegram import render
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly, send_html
@@ -45,16 +46,24 @@ async def open_preview(
                 reply_markup=markup,
             )
         return
+    await show_preview(context, chat.id, lang, preview)
+
+
+async def show_preview(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, lang: str, preview: SellPreview
+) -> None:
+    """Send a stored preview with its Confirm / Cancel buttons; expire it on time."""
+    svc = services(context)
     message = await send_html(
         context.bot,
-        chat.id,
+        chat_id,
         render.preview(lang, preview, svc.now(), svc.tz),
         lang=lang,
         paper=svc.paper,
         reply_markup=preview_keyboard(lang, preview.pending_id),
     )
     if not await svc.sell.set_message(preview.pending_id, message.message_id):
-        await edit_or_send(context, chat.id, message.message_id, t(lang, "cancelled"), lang)
+        await edit_or_send(context, chat_id, message.message_id, t(lang, "cancelled"), lang)
         return
     if context.job_queue is not None:
         context.job_queue.run_once(
