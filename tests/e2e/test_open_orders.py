@@ -179,3 +179,19 @@ async def test_cancel_answer_lost_says_what_upbit_shows(
     upbit_standin.fail_next("DELETE", "/v1/order", "500")
     assert "Not cancelled" in await confirm_cancel(second)
     assert upbit_standin.order(second).state == "wait"  # type: ignore[union-attr]
+
+
+async def test_a_buy_order_is_listed_and_cancelled_too(
+    bot_factory: BotFactory, upbit_standin: UpbitStandIn, repo: SqlOrderRepository
+) -> None:
+    bid = upbit_standin.place_own_bid("KRW-BTC", 90_000_000, "0.001")
+    bot = await bot_factory()
+    listing = await bot.command("/open")
+    assert "KRW-BTC · buy limit · 90,000,000 KRW" in text_of(listing)
+    mark = await bot.press(listing.result["message_id"], f"oc:{bid.uuid}")
+    question = await bot.message_after(mark, contains="Cancel this order?")
+    mark = await bot.press(question.result["message_id"], f"oy:{bid.uuid}")
+    outcome = await bot.edit_after(mark, question.result["message_id"])
+    assert "Order cancelled" in text_of(outcome)
+    assert upbit_standin.order(bid.uuid).state == "cancel"  # type: ignore[union-attr]
+    assert await repo.get_order_by_uuid(bid.uuid) is None  # buys are not announced as sells
