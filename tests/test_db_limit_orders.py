@@ -52,3 +52,19 @@ async def test_adopting_an_outside_order_once(db_sessions):
     assert first.state is OrderState.WAIT
     assert again.id == first.id
     assert [o.uuid for o in await repo.list_not_final()] == ["u1"]
+
+
+async def test_holding_an_announcement_while_cancelling(db_sessions):
+    from bot.domain import OrderFill
+
+    repo = SqlOrderRepository(db_sessions)
+    order = await repo.adopt_order(new_order("ext-u2", ord_type="limit"), "u2")
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=60)
+    assert await repo.hold_announcement(order.id, now, lease)  # not final yet: still held
+    await repo.update_order("ext-u2", OrderFill(state=OrderState.CANCEL))
+    # The watcher, seeing the final state, cannot announce while the hold lasts.
+    assert not await repo.claim_announcement(order.id, now + timedelta(seconds=1), lease)
+    assert not await repo.hold_announcement(order.id, now + timedelta(seconds=1), lease)
+    await repo.release_announcement(order.id, now)
+    assert await repo.claim_announcement(order.id, now + timedelta(seconds=2), lease)

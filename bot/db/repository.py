@@ -520,6 +520,21 @@ class SqlOrderRepository:
             )
             return now if _rowcount(await session.execute(stmt)) == 1 else None
 
+    async def hold_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+        stmt = (
+            update(OrderRow)
+            .where(
+                OrderRow.id == order_id,
+                OrderRow.announced_at.is_(None),
+                (OrderRow.announce_claimed_at.is_(None))
+                | (OrderRow.announce_claimed_at < now - lease),
+            )
+            .values(announce_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            return _rowcount(await session.execute(stmt)) == 1
+
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
         stmt = (
             update(OrderRow)

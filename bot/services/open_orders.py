@@ -19,10 +19,12 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain import NewOrder, OrderFill, OrderRecord, OrderState
+from bot.services.announce import ANNOUNCE_LEASE
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Exchange, OrderRepository
 from bot.services.upbit_answers import error_code, order_fill
@@ -126,23 +128,40 @@ class OpenOrdersService:
         if before.state not in ("wait", "watch"):
             return CancelResult(CancelStatus.NOT_OPEN, order=before, tick_size=tick)
         record = await self._follow(before, user_id=user_id, chat_id=chat_id, lang=lang)
+        # Hold the announcement while cancelling, so the watcher (woken by Upbit's cancel
+        # event) does not say "nothing sold" about an order the user just cancelled.
+        held_at: datetime | None = None
+        if record is not None:
+            held_at = self._clock()
+            if not await self._repo.hold_announcement(record.id, held_at, ANNOUNCE_LEASE):
+                held_at = None
+        try:
+            result = await self._delete(before, tick)
+            if record is not None and result.order is not None:
+                await self._record_outcome(record, result, held_at)
+                held_at = None
+        finally:
+            if record is not None and held_at is not None:
+                await self._repo.release_announcement(record.id, held_at)
+            self._wake()
+        return result
+
+    async def _delete(self, before: Order, tick: Decimal | None) -> CancelResult:
+        """One DELETE, then Upbit's view of the order."""
+        uuid = before.uuid
         try:
             await self._exchange.cancel_order(uuid=uuid)
         except OrderNotFound:
             # Closed meanwhile (filled, or cancelled by another press): the watcher reports.
-            self._wake()
-            return CancelResult(CancelStatus.NOT_OPEN, order=before, tick_size=tick)
+            return CancelResult(CancelStatus.NOT_OPEN, tick_size=tick)
         except (UpbitTransportError, ServerError) as exc:
             # The DELETE may have reached Upbit: say what Upbit shows now, never "not
             # cancelled" for an order that was.
             log.warning("cancel outcome unknown uuid=%s: %s", uuid, type(exc).__name__)
-            self._wake()
             try:
                 now = await self._exchange.get_order(uuid=uuid)
             except UpbitError:
-                return CancelResult(
-                    CancelStatus.FAILED, order=before, tick_size=tick, reason="err_exchange"
-                )
+                return CancelResult(CancelStatus.FAILED, tick_size=tick, reason="err_exchange")
             if now.state in ("wait", "watch"):
                 return CancelResult(
                     CancelStatus.FAILED, order=now, tick_size=tick, reason=error_code(exc)
@@ -150,21 +169,31 @@ class OpenOrdersService:
             return CancelResult(CancelStatus.CANCELLED, order=now, tick_size=tick)
         except UpbitError as exc:
             log.warning("cancel refused uuid=%s name=%s", uuid, exc.name)
-            return CancelResult(
-                CancelStatus.FAILED, order=before, tick_size=tick, reason=error_code(exc)
-            )
+            return CancelResult(CancelStatus.FAILED, tick_size=tick, reason=error_code(exc))
         log.info("order cancel accepted uuid=%s", uuid)
         after = before
         with contextlib.suppress(UpbitError):  # if not now, the watcher reads it
             after = await self._exchange.get_order(uuid=uuid)
-        if record is not None and after.state in ("done", "cancel", "prevented"):
-            # Nothing executed: this reply is the order's last word, not a "nothing sold".
-            announced = self._clock() if after.executed_volume == 0 else None
-            await self._repo.update_order(
-                record.identifier, replace(order_fill(after), announced_at=announced)
-            )
-        self._wake()
         return CancelResult(CancelStatus.CANCELLED, order=after, tick_size=tick)
+
+    async def _record_outcome(
+        self, record: OrderRecord, result: CancelResult, held_at: datetime | None
+    ) -> None:
+        """Store what Upbit shows after the cancel. A final order with nothing executed has
+        had its last word in the edited message (marked announced here); anything else is
+        left to the fill watcher, which announces it once (the hold is released)."""
+        order = result.order
+        if order is None or order.state not in ("done", "cancel", "prevented"):
+            if held_at is not None:
+                await self._repo.release_announcement(record.id, held_at)
+            return
+        quiet = result.status is CancelStatus.CANCELLED and order.executed_volume == 0
+        fill = order_fill(order)
+        if quiet and held_at is not None:
+            fill = replace(fill, announced_at=self._clock())
+        await self._repo.update_order(record.identifier, fill)
+        if held_at is not None and not quiet:
+            await self._repo.release_announcement(record.id, held_at)
 
     async def _follow(
         self, order: Order, *, user_id: int, chat_id: int, lang: str

@@ -195,6 +195,11 @@ class OrderRepository(Protocol):
         older than ``lease`` may be taken over (its owner died)."""
         ...
 
+    async def hold_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+        """`claim_announcement` for an order that may not be final yet: nobody else may
+        announce it for ``lease`` (released or marked by the holder)."""
+        ...
+
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
         """Give up our claim (made at ``claimed_at``) whose message could not be sent, so the
         next sweep retries; a claim someone else has taken over since is left alone."""
