@@ -122,7 +122,10 @@ async def test_thin_book_is_refused_before_submission_saying_what_it_can_take(
     text = text_of(reply)
     assert "30 best levels" in text and "at most <b>0.03 BTC</b>" in text, text
     assert "you asked for 0.1 BTC" in text
-    assert not reply.params.get("reply_markup")
+    # No Confirm: the only button offers a protected sell of the same volume instead.
+    markup = reply.params.get("reply_markup") or {}
+    offered = [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+    assert offered == ["sr:KRW-BTC:0.1:1"]
     ko = text_of(await bot.command("/sell BTC all", language_code="ko"))
     assert "최대 수량은 <b>0.03 BTC</b>" in ko and "30호가" in ko, ko
     await quiet(bot)
