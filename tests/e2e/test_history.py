@@ -9,8 +9,10 @@ import re
 import uuid as uuid_mod
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from bot import __version__
+from bot.db.migrate import upgrade_to_head_async
 from bot.db.repository import SqlOrderRepository
 from bot.domain import NewOrder, OrderFill, OrderRecord, OrderState
 from tests.e2e.harness import OTHER, USER, BotFactory, RunningBot
@@ -65,6 +67,7 @@ async def _seed(
                     gross_funds=gross,
                     paid_fee=Decimal("617.283499999995") + i,
                     raw_response="{}",
+                    announced_at=start,  # already announced: no fill notice races replies
                 ),
             )
         )
@@ -97,10 +100,15 @@ async def test_orders_newest_first_with_full_uuids(bot_factory: BotFactory) -> N
         assert not _uuids(reply)
 
 
-async def test_long_reply_is_split_at_line_boundaries(bot_factory: BotFactory) -> None:
-    bot = await bot_factory()
-    async with order_log(bot.settings.database_url) as repo:
+async def test_long_reply_is_split_at_line_boundaries(
+    bot_factory: BotFactory, tmp_path: Path
+) -> None:
+    # Seeded before the bot starts: its fill watcher never sees these orders half-written.
+    url = f"sqlite:///{tmp_path}/bot.db"
+    await upgrade_to_head_async(url)
+    async with order_log(url) as repo:
         mine = await _seed(repo, 50)
+    bot = await bot_factory()
 
     mark = bot.tg.mark()
     bot.tg.send_command(USER, "/orders 50")
