@@ -14,6 +14,7 @@ the PAPER tag.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -288,6 +289,13 @@ class PaperExchange:
         if data.get("state") == "wait":
             data = await self._match_resting(data, text)
         return Order.from_json(data)
+
+    async def orders_by_uuids(self, uuids: Sequence[str]) -> list[Order]:
+        found: list[Order] = []
+        for uuid in uuids:
+            with contextlib.suppress(OrderNotFound):
+                found.append(await self.get_order(uuid=uuid))
+        return found
 
     # -- limit orders ------------------------------------------------------------------------
 

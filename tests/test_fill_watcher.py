@@ -102,6 +102,9 @@ class StuckLookups:
             await asyncio.Event().wait()
         return await self._client.get_order(uuid=uuid, identifier=identifier)
 
+    async def orders_by_uuids(self, uuids: list[str]) -> list[Order]:
+        return await self._client.orders_by_uuids(uuids)
+
 
 async def test_one_stuck_lookup_never_holds_the_other_orders(db_sessions, client, upbit_standin):
     repo = SqlOrderRepository(db_sessions)
@@ -174,6 +177,9 @@ class TradesLateOnce:
             return Order.from_json(raw)
         return order
 
+    async def orders_by_uuids(self, uuids: list[str]) -> list[Order]:
+        return await self._client.orders_by_uuids(uuids)
+
 
 async def test_done_without_trades_is_read_again_never_announced_as_zero(db_sessions, client):
     repo = SqlOrderRepository(db_sessions)
@@ -197,3 +203,36 @@ def test_unknown_upbit_states_keep_an_order_watched():
     # "prevented": self-trade prevention cut part of the order, which goes on (not final).
     assert OrderState.from_upbit("prevented") is OrderState.WAIT
     assert OrderState.from_upbit("done") is OrderState.DONE
+
+
+async def test_resting_orders_are_read_a_hundred_at_a_time(db_sessions, client, upbit_standin):
+    # 150 resting limit sells: one sweep asks Upbit with two batched calls, and only the
+    # orders that moved are then read alone (for their trades) and announced.
+    upbit_standin.set_account("BTC", balance=Decimal(10), avg_buy_price=Decimal(90_000_000))
+    upbit_standin.rate_limits["order"] = 10_000  # placing the 150 is not what is measured
+    repo = SqlOrderRepository(db_sessions)
+    price = Decimal(200_000_000)
+    uuids: list[str] = []
+    for i in range(150):
+        identifier = f"usb-rest-{i}"
+        await repo.record_submitting(new_order(identifier, ord_type="limit", price=price))
+        order = await client.limit_sell("KRW-BTC", Decimal("0.001"), price, identifier)
+        await repo.update_order(identifier, created(order))
+        uuids.append(order.uuid)
+    notifier = RecordingNotifier()
+    watcher = FillWatcher(client, repo, notifier)
+    upbit_standin.clear_requests()
+    await watcher.sweep()
+    assert len(upbit_standin.requests_to("GET", "/v1/orders/uuids")) == 2
+    assert upbit_standin.requests_to("GET", "/v1/order") == []
+    assert notifier.sent == []
+
+    upbit_standin.cancel_order(uuids[3])  # e.g. cancelled in Upbit's app
+    upbit_standin.cancel_order(uuids[120])
+    upbit_standin.clear_requests()
+    await watcher.sweep()
+    assert len(upbit_standin.requests_to("GET", "/v1/orders/uuids")) == 2
+    singles = upbit_standin.requests_to("GET", "/v1/order")
+    assert sorted(r.query["uuid"][0] for r in singles) == sorted([uuids[3], uuids[120]])
+    assert sorted(o.uuid or "" for o in notifier.sent) == sorted([uuids[3], uuids[120]])
+    assert all(o.state is OrderState.CANCEL for o in notifier.sent)

@@ -7,9 +7,14 @@ every ``poll_interval``; while it is up it still sweeps every ``safety_interval`
 event was lost. Each final order is announced through `bot.services.announce` (the one
 announce-once protocol), so two watchers in two processes never both send.
 
-Orders are looked up concurrently (at most ``LOOKUP_CONCURRENCY`` at once), each within
-``lookup_timeout``, so one slow order never holds the others. A process follows only the
-orders of its own mode (paper or live); the other mode's wait for a process of theirs.
+Orders Upbit already numbered are read a hundred at a time (``GET /v1/orders/uuids``, no
+trades); only an order whose state or executed volume moved (or that the batch did not
+return) is then read alone with ``GET /v1/order`` for its figures, so 500 resting limit orders
+cost five calls a sweep, and polling sweeps are spaced so that the watcher stays within
+``ORDER_CALLS_PER_SECOND``. Lookups run concurrently (at most ``LOOKUP_CONCURRENCY`` at
+once), each within ``lookup_timeout``, so one slow order never holds the others. A process
+follows only the orders of its own mode (paper or live); the other mode's wait for a
+process of theirs.
 
 An order whose submission is in doubt (no uuid) is declared never created only after
 ``NOT_FOUND_ANSWERS`` of Upbit's own JSON ``order_not_found`` answers spread over
@@ -38,6 +43,9 @@ from bot.upbit.models import MyOrderEvent
 log = logging.getLogger(__name__)
 
 LOOKUP_CONCURRENCY = 8
+BATCH = 100  # GET /v1/orders/uuids takes up to 100 uuids
+# The watcher's share of Upbit's calls while polling (the whole bot aims at <= 5 a second).
+ORDER_CALLS_PER_SECOND = 4.0
 NOT_FOUND_ANSWERS = 3
 RECHECK_WINDOW = timedelta(hours=24)
 
@@ -136,7 +144,7 @@ class FillWatcher:
                 # A notice Telegram refused is retried at poll pace, not at the 15 s safety
                 # pace the socket allows for orders.
                 relaxed = self._ws_connected and not self._undelivered
-                interval = self._safety_interval if relaxed else self._poll_interval
+                interval = self._safety_interval if relaxed else self._polling_interval()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), interval)
                 self._wake.clear()
@@ -147,6 +155,12 @@ class FillWatcher:
                 ws_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await ws_task
+
+    def _polling_interval(self) -> float:
+        """The poll interval, stretched when the orders need more batch calls a sweep than
+        ``ORDER_CALLS_PER_SECOND`` allows in it."""
+        batches = -(-self._watching // BATCH)
+        return max(self._poll_interval, batches / ORDER_CALLS_PER_SECOND)
 
     def _ws_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None and not self._stop.is_set():
@@ -196,11 +210,41 @@ class FillWatcher:
         async with self._sweep_lock:
             open_orders = await self._repo.list_not_final(paper=self._paper)
             self._watching = len(open_orders)
-            await asyncio.gather(*(self._refresh_bounded(r) for r in open_orders))
+            numbered = [r for r in open_orders if r.uuid is not None]
+            moved = [r for r in open_orders if r.uuid is None]
+            batches = [numbered[i : i + BATCH] for i in range(0, len(numbered), BATCH)]
+            for found in await asyncio.gather(*(self._moved_in(b) for b in batches)):
+                moved += found
+            await asyncio.gather(*(self._refresh_bounded(r) for r in moved))
             await self._recheck_not_created()
             unannounced = await self._repo.list_final_unannounced(paper=self._paper)
             results = await asyncio.gather(*(self._announce_quietly(r) for r in unannounced))
             self._undelivered = not all(results)
+
+    async def _moved_in(self, records: list[OrderRecord]) -> list[OrderRecord]:
+        """The orders of one batch that need a full read: state or executed volume moved
+        since the log's last look, or not in Upbit's answer (the full read judges that)."""
+        async with self._lookups:
+            try:
+                async with asyncio.timeout(self._lookup_timeout):
+                    answer = await self._exchange.orders_by_uuids([r.uuid or "" for r in records])
+            except TimeoutError:
+                log.warning("batched order lookup timed out (%d orders)", len(records))
+                return []
+            except UpbitError as exc:
+                log.warning("batched order lookup failed (%d orders): %s", len(records), exc.name)
+                return []
+        seen = {order.uuid: order for order in answer}
+        moved: list[OrderRecord] = []
+        for record in records:
+            order = seen.get(record.uuid or "")
+            if (
+                order is None
+                or OrderState.from_upbit(order.state) is not record.state
+                or order.executed_volume != record.executed_volume
+            ):
+                moved.append(record)
+        return moved
 
     async def _refresh_bounded(self, record: OrderRecord) -> None:
         async with self._lookups:

@@ -92,6 +92,10 @@ class Exchange(Protocol):
         self, *, uuid: str | None = None, identifier: str | None = None
     ) -> Order: ...
 
+    async def orders_by_uuids(self, uuids: Sequence[str]) -> list[Order]:
+        """Up to 100 orders in one call, without trades; unknown ones are left out."""
+        ...
+
     async def api_keys(self) -> list[ApiKey]: ...
 
 

@@ -109,6 +109,7 @@ DEFAULT_BLOCK_SECONDS: Final = 60.0  # a 418 whose block time cannot be read
 # Tick sizes change only when Upbit announces new price units; an hour-old value is fine.
 TICK_CACHE_SECONDS: Final = 3600.0
 OPEN_ORDERS_PAGE: Final = 100  # Upbit's maximum ``limit`` for GET /v1/orders/open
+ORDERS_BY_UUIDS_MAX: Final = 100  # Upbit's maximum uuids[] for GET /v1/orders/uuids
 TIME_IN_FORCE: Final = frozenset({"ioc", "fok"})
 # "identifier": at most 64 characters (https://docs.upbit.com/kr/reference/new-order).
 MAX_IDENTIFIER_LENGTH: Final = 64
@@ -684,6 +685,18 @@ class UpbitClient:
         params["limit"] = str(limit)
         rows = self._parse_list(await self._get("/v1/orders/open", params), "orders/open")
         return [self._build("orders/open", Order.from_json, row) for row in rows]
+
+    async def orders_by_uuids(self, uuids: Sequence[str]) -> list[Order]:
+        """``GET /v1/orders/uuids``: up to 100 orders in one call, without ``trades``.
+
+        Orders Upbit does not know are simply absent from the answer.
+        https://docs.upbit.com/kr/reference/list-orders-by-ids (uuids[] up to 100)
+        """
+        if not 1 <= len(uuids) <= ORDERS_BY_UUIDS_MAX:
+            raise ValueError("between 1 and 100 uuids")
+        params: dict[str, str | list[str]] = {"uuids[]": list(uuids)}
+        rows = self._parse_list(await self._get("/v1/orders/uuids", params), "orders/uuids")
+        return [self._build("orders/uuids", Order.from_json, row) for row in rows]
 
     async def cancel_order(self, *, uuid: str) -> Order:
         """``DELETE /v1/order?uuid=``: ask Upbit to cancel an open order. Sent once.
