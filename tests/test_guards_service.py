@@ -161,6 +161,7 @@ async def test_lock_and_unlock_with_a_code(repo: SqlGuardRepository) -> None:
     assert not await guards.unlock_awaiting(ALICE)  # taken once
     assert await guards.unlock(ALICE, wrong_code(T0)) is UnlockStatus.WRONG
     assert await guards.is_locked()
+    assert await guards.unlock_awaiting(ALICE)  # the next code is taken for /unlock again
     assert await guards.unlock(ALICE, code_at(T0)) is UnlockStatus.UNLOCKED
     assert not await guards.is_locked()
     await guards.lock(ALICE)

@@ -237,6 +237,8 @@ class GuardService:
                 return UnlockStatus.CODE_NEEDED
             check = await self.check_code(code)
             if check.verdict is not CodeVerdict.ACCEPTED:
+                # The next code the user sends is taken for /unlock again.
+                await self._repo.request_unlock(user_id, self._clock())
                 return UnlockStatus(check.verdict.value)
         await self._repo.set_locked(False, user_id, self._clock())
         log.warning("selling unlocked by user_id=%s", user_id)

@@ -516,7 +516,7 @@ EN: dict[str, str] = {
         "🔐 Send the current 6-digit code from your authenticator app as a message to unlock "
         "(or <code>/unlock 123456</code>)."
     ),
-    "unlock_wrong": "❌ Wrong code. Selling stays locked.",
+    "unlock_wrong": "❌ Wrong code. Selling stays locked. Send the current code to try again.",
     "unlock_reused": (
         "This code was already used. Selling stays locked. Wait for the next code in your app "
         "and send that one."
@@ -1021,7 +1021,7 @@ KO: dict[str, str] = {
         "🔐 잠금을 해제하려면 인증 앱의 현재 6자리 코드를 메시지로 보내 주세요"
         "(또는 <code>/unlock 123456</code>)."
     ),
-    "unlock_wrong": "❌ 코드가 틀렸습니다. 매도 잠금이 유지됩니다.",
+    "unlock_wrong": "❌ 코드가 틀렸습니다. 매도 잠금이 유지됩니다. 다시 하려면 현재 코드를 보내 주세요.",
     "unlock_reused": "이미 사용한 코드입니다. 매도 잠금이 유지됩니다. 인증 앱에 다음 코드가 나오면 그 코드를 보내 주세요.",
     "unlock_paused": "틀린 코드가 너무 많아 코드 입력을 잠시 막았습니다(다시 받는 시각 {until}). 매도 잠금이 유지됩니다.",
     "sell_locked": "🔒 매도가 잠겨 있습니다. 아무것도 매도되지 않았습니다. 먼저 /unlock을 보내 주세요.",

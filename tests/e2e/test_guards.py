@@ -283,6 +283,8 @@ async def test_unlock_needs_the_code_when_totp_is_set(bot_factory: BotFactory) -
     assert "6-digit code" in text_of(await ask(bot, "/unlock"))
     mark, _ = await send_code(bot, wrong_code())
     assert "stays locked" in await reply_after(bot, mark)
+    mark, _ = await send_code(bot, wrong_code())  # a second try is taken for /unlock too
+    assert "stays locked" in await reply_after(bot, mark)
     # "/unlock CODE" works too; that message is deleted as well.
     mark = bot.tg.mark()
     update = bot.tg.send_command(USER, f"/unlock {current_code()}")
