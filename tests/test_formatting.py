@@ -126,6 +126,16 @@ def test_fill_notice_done_and_partial():
     assert "체결된 수량 없음" in none
 
 
+def test_split_message_keeps_blocks_whole():
+    block = "<b>Coin</b> X\n  Holding 1 X\n  Avg buy 1 KRW · now 2 KRW\n  Value 2 KRW"
+    text = "\n\n".join([block] * 200)
+    chunks = render.split_message(text, limit=1000)
+    assert all(len(c) <= 1000 for c in chunks)
+    for chunk in chunks:
+        assert chunk.split("\n\n") == [block] * len(chunk.split("\n\n")), chunk
+    assert sum(len(c.split("\n\n")) for c in chunks) == 200
+
+
 def test_split_message_respects_the_limit_and_lines():
     lines = [f"line {i} " + "x" * 50 for i in range(200)]
     chunks = render.split_message("\n".join(lines), limit=1000)

@@ -447,7 +447,10 @@ def status(lang: str, s: StatusReport, tz: tzinfo) -> str:
 
 
 def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split at line boundaries into chunks Telegram accepts; a lone long line is cut."""
+    """Split at line boundaries into chunks Telegram accepts; a lone long line is cut.
+
+    A block (lines between blank lines, e.g. one holding of /balance) moves whole to the
+    next chunk rather than being cut, unless it is itself a large part of a message."""
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -459,6 +462,11 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
             line = line[limit:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
+            head, blank, block = current.rpartition("\n\n")
+            if blank and head.strip() and len(block) + len(line) + 1 <= limit // 4:
+                chunks.append(head)
+                current = f"{block}\n{line}"
+                continue
             chunks.append(current)
             current = line
         else:
