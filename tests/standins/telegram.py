@@ -40,6 +40,7 @@ import html.parser
 import itertools
 import json
 import logging
+import math
 import re
 import socket
 import sys
@@ -125,6 +126,51 @@ _ALLOWED_HTML_TAGS = frozenset(
     }
 )
 _FAILURE_KINDS = frozenset({"drop", "slow"})
+
+# Telegram's limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+# and https://core.telegram.org/bots/api#inlinekeyboardbutton, read 2026-12-02): at most 100
+# inline buttons and about 10 kB of reply markup per message, 1-64 bytes of callback data,
+# 4096 characters of text; about 30 messages a second overall, 20 a minute in one group,
+# about one a second in one chat with short bursts allowed. Over a rate: 429 with
+# parameters.retry_after. The exact burst sizes are not published [I].
+MAX_INLINE_BUTTONS = 100
+MAX_MARKUP_BYTES = 10 * 1024
+_MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
+# Methods that send or change a message in a chat: the ones flood control counts.
+_RATE_LIMITED_METHODS = frozenset(
+    {
+        "sendmessage",
+        "senddocument",
+        "sendphoto",
+        "sendmediagroup",
+        "editmessagetext",
+        "editmessagecaption",
+        "editmessagereplymarkup",
+        "copymessage",
+        "forwardmessage",
+    }
+)
+
+
+class _Bucket:
+    """A leaky bucket: ``capacity`` messages at once, draining ``rate`` per second (the
+    shape python-telegram-bot's own `AIORateLimiter` uses, so a client that follows it is
+    never refused)."""
+
+    def __init__(self, capacity: float, rate: float, now: float) -> None:
+        self.capacity = capacity
+        self.rate = rate
+        self.level = 0.0
+        self.at = now
+
+    def take(self, now: float) -> float | None:
+        """Count one message; None if it fits, else the seconds until it would."""
+        self.level = max(0.0, self.level - (now - self.at) * self.rate)
+        self.at = now
+        if self.level + 1 > self.capacity:
+            return (self.level + 1 - self.capacity) / self.rate
+        self.level += 1
+        return None
 
 
 # --------------------------------------------------------------------------- data classes
@@ -464,6 +510,20 @@ class TelegramStandin:
         self.max_poll_timeout = max_poll_timeout
         self.strict_html = strict_html
         self.strict_chats = strict_chats
+        # Flood control (module constants): set rate_limits=False to turn it off.
+        self.rate_limits = True
+        self.global_per_second = 30.0
+        self.group_per_minute = 20.0
+        self.chat_per_second = 1.0
+        self.chat_burst = 20.0
+        # A message arrives a little after the client's limiter let it go, so arrivals
+        # bunch up by the delivery delay: Telegram's "about 30" tolerates that, and so does
+        # the stand-in, for this many seconds of delay at each rate.
+        self.jitter_seconds = 0.2
+        self.rate_limited: list[Call] = []  # every call answered 429 by flood control
+        self.clock: Callable[[], float] = time.monotonic  # tests may freeze it
+        self._global_bucket: _Bucket | None = None
+        self._chat_buckets: dict[int, _Bucket] = {}
 
         self._cond = threading.Condition(threading.RLock())
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
@@ -1228,7 +1288,55 @@ class TelegramStandin:
                 return failure
         return None
 
+    def _bucket(self, count: float, period: float, now: float) -> _Bucket:
+        """``count`` messages at once, draining ``count`` per ``period`` seconds, plus the
+        jitter allowance."""
+        rate = count / period
+        return _Bucket(count + rate * self.jitter_seconds, rate, now)
+
+    def _flood_control(self, call: Call) -> tuple[int, dict[str, Any]] | None:
+        """429 with ``retry_after`` when the call would go over Telegram's rates."""
+        if not self.rate_limits or call.method.lower() not in _RATE_LIMITED_METHODS:
+            return None
+        raw_chat = call.params.get("chat_id")
+        try:
+            chat_id = int(raw_chat) if raw_chat is not None else None
+        except (TypeError, ValueError):
+            chat_id = None  # a @channel username: counted as a group below
+            if isinstance(raw_chat, str) and raw_chat.startswith("@"):
+                chat_id = -1
+        if chat_id is None:
+            return None  # inline messages carry no chat
+        now = self.clock()
+        with self._cond:
+            if self._global_bucket is None:
+                self._global_bucket = self._bucket(self.global_per_second, 1.0, now)
+            bucket = self._chat_buckets.get(chat_id)
+            if bucket is None:
+                if chat_id < 0:  # groups, supergroups and channels
+                    bucket = self._bucket(self.group_per_minute, 60.0, now)
+                else:
+                    period = self.chat_burst / self.chat_per_second
+                    bucket = self._bucket(self.chat_burst, period, now)
+                self._chat_buckets[chat_id] = bucket
+            # Both must have room; neither counts a refused message.
+            wait_chat = bucket.take(now)
+            wait_global = self._global_bucket.take(now) if wait_chat is None else None
+            if wait_chat is None and wait_global is not None:
+                bucket.level -= 1
+            wait = wait_chat if wait_chat is not None else wait_global
+            if wait is None:
+                return None
+            self.rate_limited.append(call)
+        retry = max(1, math.ceil(wait))
+        return 429, _error_body(
+            429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
+        )
+
     def _answer(self, call: Call, failure: _Failure | None) -> tuple[int, dict[str, Any]]:
+        flooded = self._flood_control(call) if failure is None else None
+        if flooded is not None:
+            return flooded
         if failure is not None:
             if failure.kind == "drop":
                 raise _DropConnection
@@ -1414,15 +1522,21 @@ class TelegramStandin:
 
     @staticmethod
     def _check_markup(params: Mapping[str, Any]) -> None:
-        """Telegram refuses inline buttons whose callback_data is not 1-64 bytes."""
+        """Telegram refuses inline buttons whose callback_data is not 1-64 bytes, more than
+        100 buttons, and reply markup over about 10 kB (module constants)."""
         markup = params.get("reply_markup")
         if not isinstance(markup, dict):
             return
+        buttons = 0
         for row in markup.get("inline_keyboard") or ():
             for button in row:
+                buttons += 1
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode()) <= 64:
                     raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        size = len(json.dumps(markup, ensure_ascii=False, separators=(",", ":")).encode())
+        if buttons > MAX_INLINE_BUTTONS or size > MAX_MARKUP_BYTES:
+            raise _ApiError(400, _MARKUP_TOO_LONG)
 
     def _new_bot_message(
         self, chat: _Chat, params: Mapping[str, Any], extra: dict[str, Any]
