@@ -51,6 +51,7 @@ from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
 from bot.services.profit import ProfitService
+from bot.services.self_trade import SelfTradeWatch
 from bot.services.sell import SellService
 from bot.services.settings import SettingsService
 from bot.telegram import access, alert_views
@@ -173,10 +174,12 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         runtime.closers += [exchange, engine]
         announcer = Announcer(repo)  # one lease for the Confirm reply and the fill notices
         markets = MarketDirectory(exchange)  # names and warnings, shared by every service
+        # What self-trade prevention did to the user's own buy orders, for the fill notices.
+        self_trade = SelfTradeWatch(exchange, settings.self_trade_prevention)
         watcher = FillWatcher(
             exchange,
             repo,
-            TelegramNotifier(app.bot, markets),
+            TelegramNotifier(app.bot, markets, self_trade),
             events=events,
             poll_interval=settings.poll_interval_seconds,
             announcer=announcer,
@@ -193,6 +196,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             markets=markets,
             guards=guard_service,
             self_trade_prevention=settings.self_trade_prevention,
+            self_trade=self_trade,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)

@@ -51,7 +51,7 @@ from bot.services.guards import MAX_WRONG_CODES_PER_PREVIEW, CodeVerdict, GuardS
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange, OrderRepository
-from bot.services.self_trade import OwnBids, own_bids_met
+from bot.services.self_trade import OwnBids, SelfTradeWatch, own_bids_met
 from bot.services.sell_tails import SellKind, split_tail
 from bot.services.upbit_answers import created, error_code, exchange_unavailable, order_fill
 from bot.upbit.errors import (
@@ -142,10 +142,12 @@ class SellService:
         guards: GuardService | None = None,
         self_trade_prevention: str = "cancel_maker",
         max_price_drop_percent: Decimal = Decimal(3),
+        self_trade: SelfTradeWatch | None = None,
     ) -> None:
         self._exchange = exchange
         self._markets = markets or MarketDirectory(exchange)
         self._smp_mode = self_trade_prevention
+        self._self_trade = self_trade
         self._repo = repo
         self._announcer = announcer or Announcer(repo, clock=clock)
         self._guards = guards
@@ -297,6 +299,16 @@ class SellService:
         except (UpbitError, ValueError):
             return None  # unknown: a code is asked for, the daily limit refuses
         return gross * ticker.trade_price
+
+    async def _own_orders_now(self) -> list[Order]:
+        """The account's open orders at Confirm, for the fill notice's self-trade line
+        (`SelfTradeWatch`); never holds up or fails a Confirm."""
+        if self._self_trade is None or not self._self_trade.affects_makers:
+            return []
+        try:
+            return await self._exchange.open_orders()
+        except UpbitError:
+            return []
 
     async def _tick_size(self, market: str) -> Decimal:
         try:
@@ -586,7 +598,9 @@ class SellService:
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
 
         try:
-            chance = await self._exchange.order_chance(pending.market)
+            chance, own = await asyncio.gather(
+                self._exchange.order_chance(pending.market), self._own_orders_now()
+            )
         except UpbitError as exc:
             await self._release(pending.id)
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
@@ -628,6 +642,8 @@ class SellService:
                 avg_buy_price=chance.ask_account.avg_buy_price,
             )
         )
+        if self._self_trade is not None:
+            self._self_trade.remember(record.identifier, record.market, own)
         log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
         try:
             order = await self._send(record)

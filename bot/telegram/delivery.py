@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.domain import OrderRecord
 from bot.services.announce import NoticeUndeliverable
 from bot.services.markets import MarketDirectory
+from bot.services.self_trade import SelfTradeWatch
 from bot.telegram import keyboards, render, render_orders
 from bot.telegram.i18n import t
 
@@ -160,15 +161,25 @@ async def answer_quietly(
 class TelegramNotifier:
     """Announces final orders to the chat they came from (the fill watcher's `Notifier`)."""
 
-    def __init__(self, bot: Bot, markets: MarketDirectory | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        markets: MarketDirectory | None = None,
+        self_trade: SelfTradeWatch | None = None,
+    ) -> None:
         self._bot = bot
         self._markets = markets
+        self._self_trade = self_trade
 
     async def announce(self, order: OrderRecord) -> None:
         name = None
         if self._markets is not None:
             name = (await self._markets.names()).name(order.market.partition("-")[2])
         text = render.fill_notice(order.lang, order, name)
+        if self._self_trade is not None:
+            makers = await self._self_trade.report(order.identifier)
+            if makers is not None:
+                text = f"{text}\n{render.self_trade_makers(order.lang, order.market, makers)}"
         markup = None
         rest = render_orders.protected_rest(order)
         if rest is not None:

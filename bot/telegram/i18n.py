@@ -154,6 +154,10 @@ EN: dict[str, str] = {
         "Self-trade prevention ({mode}) cut {prevented} {currency} from this sell: it met "
         "your own buy orders."
     ),
+    "fill_smp_makers": (
+        "Self-trade prevention ({mode}) cancelled or reduced {count} of your own buy order(s) "
+        "on {market} that this sell met: {volume} {currency} of them will not be bought."
+    ),
     "err_order_rejected": "Upbit rejected the order.",
     "err_exchange": "Upbit could not be reached. Nothing was sold. Try again shortly.",
     "err_not_sent": "The order could not be sent to Upbit. Nothing was sold.",
@@ -683,6 +687,10 @@ KO: dict[str, str] = {
     "fill_smp_prevented": (
         "자전거래 체결 방지({mode})로 내 매수 주문과 겹친 수량은 매도되지 않았습니다: "
         "{prevented} {currency}"
+    ),
+    "fill_smp_makers": (
+        "자전거래 체결 방지({mode})로 이 매도와 만난 {market} 매수 주문 {count}건이 취소되거나 "
+        "줄었습니다. 매수되지 않을 수량: {volume} {currency}"
     ),
     "err_order_rejected": "업비트가 주문을 거부했습니다.",
     "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",

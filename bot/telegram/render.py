@@ -14,7 +14,7 @@ from bot.services.guards import GuardStatus
 from bot.services.history import StatusReport
 from bot.services.markets import CoinName
 from bot.services.portfolio import Holding, Portfolio
-from bot.services.self_trade import OwnBids
+from bot.services.self_trade import OwnBids, PreventedBids
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import keyboards
 from bot.telegram import numbers as n
@@ -146,6 +146,20 @@ def preview(lang: str, p: SellPreview, now: datetime, tz: tzinfo) -> str:
     if p.own_bids is not None:
         text += "\n" + own_bids_warning(lang, p.market, p.own_bids)
     return text
+
+
+def self_trade_makers(lang: str, market: str, makers: PreventedBids) -> str:
+    """The fill notice's line on the user's own buy orders self-trade prevention cut."""
+    _, currency = _split_market(market)
+    return t(
+        lang,
+        "fill_smp_makers",
+        mode=makers.mode,
+        count=makers.count,
+        market=market,
+        volume=n.asset_amount(makers.volume),
+        currency=currency,
+    )
 
 
 def own_bids_warning(lang: str, market: str, bids: OwnBids) -> str:

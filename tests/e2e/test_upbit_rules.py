@@ -62,7 +62,12 @@ async def test_preview_warns_about_own_buy_orders_and_cancel_maker_cancels_them(
     (post,) = posts(bot)
     assert post.body["smp_type"] == "cancel_maker"
     notice = await notice_for(bot, mark, placed_uuid(text_of(edit)))
-    assert "Sold" in notice and "Self-trade prevention" not in notice  # the sell itself was whole
+    assert "Sold" in notice and "from this sell" not in notice  # the sell itself was whole
+    # ... but the own buy order it met was cancelled, and the notice says so.
+    assert (
+        "Self-trade prevention (cancel_maker) cancelled or reduced 1 of your own buy order(s) "
+        "on KRW-BTC that this sell met: 0.005 BTC of them will not be bought."
+    ) in notice, notice
     maker = bot.upbit.order(own.uuid)
     assert maker is not None and (maker.state, maker.prevented_volume) == ("cancel", D("0.005"))
 
@@ -82,6 +87,7 @@ async def test_reduce_setting_is_sent_and_the_fill_notice_says_what_it_cut(
     notice = await notice_for(bot, mark, uuid)
     assert "0.045" in notice and "0.05" in notice  # executed of requested
     assert "Self-trade prevention (reduce) cut 0.005 BTC from this sell" in notice, notice
+    assert "(reduce) cancelled or reduced 1 of your own buy order(s)" in notice
     (order,) = await db.orders()
     assert order.state is OrderState.DONE and order.executed_volume == D("0.045")
 
