@@ -71,12 +71,24 @@ Fills
   `set_orderbook` brings bids up to its price. ``auto_fill`` does not apply to them, and the
   bid liquidity they execute against is always taken from the book.
   ``identifier_consumed_on_failure`` (default True: an identifier sent with an order that is
-  then rejected by validation can never be used again, as the order page says).
+  then rejected by validation can never be used again, as the order page says; a reuse is
+  answered ``duplicated_identifier``; identifiers longer than 64 characters are refused).
+
+Self-trade prevention and the account's own buy orders
+  ``place_own_bid(code, price, volume)`` rests a limit buy of the account (as a limit
+  ``side=bid`` POST does): it shows in ``/v1/orderbook`` and ``/v1/orders/open``, and the
+  account's sells meet it by their ``smp_type`` (default ``cancel_maker``; ``cancel_taker``,
+  ``reduce``, ``none``), with ``prevented_volume``/``prevented_locked`` and ``prevented``
+  WebSocket events. ``thirdparty_agreed`` (default True; False: orders on BTC and USDT
+  markets get 403 ``thirdparty_agreement_required``). A market sell beyond the bids of the
+  30 best levels is refused (400 ``create_ask_error`` [I: the name is undocumented]).
 
 Rate limits
   ``rate_limit_enabled`` (default True), ``rate_limits`` (group → calls per second:
   default 30, order 12, order-test 8, ticker/orderbook/market 10), ``rate_limited_count``
-  (number of 429 responses sent, injected ones included).
+  (number of 429 responses sent, injected ones included). ``block_after_429s`` 429s within
+  ``block_window`` seconds block every call with 418 for ``block_seconds`` (doubling with
+  each block); ``blocked_count``, ``unblock()``.
 
 Failure injection
   ``fail_next(method, path, kind, times=1, status=None)``; ``clear_failures()``;
