@@ -201,7 +201,12 @@ class SellService:
             preview = self._price_limit(request, market, chance, book, limit, available)
             lowest = limit.price  # a limit sell meets the bids at or above its price
         preview["own_bids"] = own_bids_met(open_orders, market, lowest, self._smp_mode)
-        est_krw = await self._krw_value(preview["est_gross"], preview["quote_currency"])
+        # The guards weigh what the order may sell: all of a protected sell's volume (the
+        # book may have deepened by Confirm), at the best bid or the limit, whichever is more.
+        guarded = preview["est_gross"]
+        if limit is not None:
+            guarded = max(guarded, limit.volume * max(preview["best_bid"], limit.price))
+        est_krw = await self._krw_value(guarded, preview["quote_currency"])
         now = await self._now()
         pending = await self._repo.create_pending(
             NewPendingSell(

@@ -237,3 +237,18 @@ async def test_korean_limit_and_protected_previews(
     assert "보호 매도 미리보기 — KRW-XRP" in text_of(protected)
     assert "최저 매도가: <b>792.0원</b>" in text_of(protected)
     assert upbit_standin.requests_to("POST", ORDERS) == []
+
+
+async def test_daily_limit_weighs_all_a_protected_sell_may_sell(
+    bot_factory: BotFactory, upbit_standin: UpbitStandIn
+) -> None:
+    # The book takes 1,000 of 2,000 XRP at the floor now (800,000 KRW), but by Confirm it
+    # could take all of it (about 1,600,000 KRW): a 1,000,000 KRW daily limit stops it.
+    upbit_standin.set_orderbook("KRW-XRP", bids=[(800, 500), (795, 500), (790, 5_000)])
+    bot = await bot_factory(daily_sell_limit_krw="1000000")
+    preview = await bot.command("/sell XRP all slip 1%")
+    assert "Protected sell preview" in text_of(preview)
+    _, outcome = await confirm(bot, preview)
+    assert "Not sold: daily sell limit" in text_of(outcome)
+    assert "about 1,600,000 KRW" in text_of(outcome)
+    assert upbit_standin.requests_to("POST", ORDERS) == []
