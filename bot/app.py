@@ -36,10 +36,8 @@ from bot.db.alerts import SqlAlertRepository
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.guards import SqlGuardRepository
 from bot.db.pacer import SqlConnectPacer
-from bot.db.paper import SqlPaperBalances
 from bot.db.repository import SqlOrderRepository
 from bot.db.user_settings import SqlUserSettings
-from bot.paper import PaperExchange
 from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.announce import Announcer
 from bot.services.clock import utc_now
@@ -110,10 +108,15 @@ class Runtime:
     watcher: FillWatcher | None = None
     alert_task: asyncio.Task[None] | None = None
     alert_watcher: AlertWatcher | None = None
+    commands_task: asyncio.Task[None] | None = None
 
 
 def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSource | None]:
     if settings.paper_trading:
+        # Loaded only in paper mode: a live start does not pay for them.
+        from bot.db.paper import SqlPaperBalances
+        from bot.paper import PaperExchange
+
         paper = PaperExchange.create(
             settings.upbit_api_url, SqlPaperBalances(sessions), settings.paper_balances
         )
@@ -140,9 +143,12 @@ def _exchange(settings: Settings, sessions: Any) -> tuple[Exchange, OrderEventSo
 
 
 async def _set_commands(app: Application) -> None:  # type: ignore[type-arg]
-    for lang in CATALOGUES:
-        commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]
-        await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+    try:
+        for lang in CATALOGUES:
+            commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]
+            await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+    except Exception:
+        log.warning("could not set the command menu", exc_info=True)
 
 
 def guard_settings(settings: Settings) -> GuardSettings:
@@ -261,16 +267,17 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
                 first=HEARTBEAT_SECONDS,
                 name="heartbeat",
             )
-        try:
-            await _set_commands(app)
-        except Exception:
-            log.warning("could not set the command menu", exc_info=True)
+        # The command menu is set beside polling, not before it: two Bot API round trips
+        # that nothing at start-up waits for.
+        runtime.commands_task = asyncio.create_task(_set_commands(app), name="command-menu")
         log.info("bot started (%s mode)", "paper" if settings.paper_trading else "live")
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         stranger_lane = app.bot_data.get(access.LANE_KEY)
         if stranger_lane is not None:
             await stranger_lane.aclose()
+        if runtime.commands_task is not None:
+            runtime.commands_task.cancel()
         if runtime.watcher is not None:
             runtime.watcher.stop()
         if runtime.alert_watcher is not None:

@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.telegram.webhook import WebhookServer
+
+if TYPE_CHECKING:  # tornado is loaded only in webhook mode (start-up time)
+    from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ async def _start_updates(
         return None
     if settings.webhook_secret is None:  # pragma: no cover - config validation forbids it
         raise SystemExit("WEBHOOK_SECRET is required with WEBHOOK_URL")
+    from bot.telegram.webhook import WebhookServer
+
     secret = settings.webhook_secret.get_secret_value()
     server = WebhookServer(
         host=settings.webhook_host,

@@ -18,8 +18,6 @@ from decimal import Context, Decimal, Inexact, InvalidOperation
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -284,7 +282,19 @@ class SqlPaperBalances:
         }
         dialect = (await session.connection()).dialect.name
         if dialect in ("postgresql", "sqlite"):
-            maker = pg_insert if dialect == "postgresql" else sqlite_insert
+            maker = _insert_for(dialect)
             await session.execute(maker(PaperBalanceRow).values(values).on_conflict_do_nothing())
         elif await SqlPaperBalances._read(session, currency) is None:
             await session.execute(insert(PaperBalanceRow).values(values))
+
+
+def _insert_for(dialect: str) -> Any:
+    """The dialect's INSERT (with ON CONFLICT), imported on first use: the other
+    dialect's module is never loaded (start-up time)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

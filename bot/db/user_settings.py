@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import UserSettingsRow
@@ -47,7 +46,7 @@ class SqlUserSettings:
         async with self._sessions() as session, session.begin():
             dialect = (await session.connection()).dialect.name
             if dialect in ("postgresql", "sqlite"):
-                maker = pg_insert if dialect == "postgresql" else sqlite_insert
+                maker = _insert_for(dialect)
                 stmt = maker(UserSettingsRow).values(**values)
                 await session.execute(
                     stmt.on_conflict_do_update(
@@ -62,3 +61,15 @@ class SqlUserSettings:
             else:
                 for key, value in values.items():
                     setattr(row, key, value)
+
+
+def _insert_for(dialect: str) -> Any:
+    """The dialect's INSERT (with ON CONFLICT), imported on first use: the other
+    dialect's module is never loaded (start-up time)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert

@@ -18,3 +18,14 @@ async def test_balance_then_quick_sell_then_confirm(bot_factory):
     assert len(posts) == 1
     notice = await bot.message_after(mark, contains="Sold")
     assert int(notice.params["chat_id"]) == USER
+
+
+async def test_the_command_menu_is_set_in_both_languages(bot_factory, telegram_standin):
+    # Set beside polling (not before it): it must still arrive, once per language.
+    await bot_factory()
+    await telegram_standin.await_call(
+        "setMyCommands", lambda c: c.params.get("language_code") == "ko", timeout=30
+    )
+    menus = telegram_standin.calls("setMyCommands")
+    assert sorted(str(c.params.get("language_code", "")) for c in menus) == ["", "ko"]
+    assert all("sell" in str(call.params["commands"]) for call in menus)
