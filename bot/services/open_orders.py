@@ -57,6 +57,7 @@ class OpenOrdersPage:
 
 
 class CancelStatus(StrEnum):
+    OPEN = "open"  # `look`: still open, so it may be cancelled
     CANCELLED = "cancelled"  # Upbit accepted the cancel
     NOT_OPEN = "not_open"  # already done or cancelled, or unknown to Upbit
     FAILED = "failed"  # Upbit refused or could not be asked; nothing changed
@@ -114,7 +115,7 @@ class OpenOrdersService:
         tick = (await self._ticks([order.market])).get(order.market)
         if order.state not in ("wait", "watch"):
             return CancelResult(CancelStatus.NOT_OPEN, order=order, tick_size=tick)
-        return CancelResult(CancelStatus.CANCELLED, order=order, tick_size=tick)
+        return CancelResult(CancelStatus.OPEN, order=order, tick_size=tick)
 
     async def cancel(self, uuid: str, *, user_id: int, chat_id: int, lang: str) -> CancelResult:
         """Cancel an open order (confirmed by the user). Sends at most one DELETE."""
