@@ -66,6 +66,8 @@ from bot.upbit.models import Order, Orderbook, OrderChance
 
 log = logging.getLogger(__name__)
 
+BOOK_MAX_AGE = 2.0  # seconds: the price check at Confirm uses no older order book
+
 
 @dataclass(frozen=True, slots=True)
 class SellPreview:
@@ -237,16 +239,23 @@ class SellService:
             **preview,
         )
 
-    async def _fresh_book(self, pending_id: str) -> Orderbook | None:
-        """The order book of a market sell's preview, read now (None: not a market sell)."""
+    async def _fresh_book(self, pending_id: str) -> tuple[Orderbook, float] | None:
+        """The order book of a market sell's preview, read now, with the (monotonic) time it
+        was read (None: not a market sell)."""
         pending = await self._repo.get_pending(pending_id)
         if pending is None or pending.ord_type != "market" or pending.est_net is None:
             return None
-        books = await self._exchange.orderbooks([pending.market])
-        return books[0] if books else None
+        return await self._read_book(pending.market)
+
+    async def _read_book(self, market: str) -> tuple[Orderbook, float] | None:
+        books = await self._exchange.orderbooks([market])
+        return (books[0], asyncio.get_running_loop().time()) if books else None
 
     async def _price_drop(
-        self, pending: PendingSell, chance: OrderChance, book_task: asyncio.Task[Orderbook | None]
+        self,
+        pending: PendingSell,
+        chance: OrderChance,
+        book_task: asyncio.Task[tuple[Orderbook, float] | None],
     ) -> ConfirmResult | None:
         """Refuse a market sell whose estimated net proceeds, on an order book read at the
         press, fell by more than the allowed percentage since the preview; None to go on.
@@ -254,14 +263,16 @@ class SellService:
         if pending.ord_type != "market" or pending.est_net is None:
             return None
         try:
-            book = await book_task
+            read = await book_task
+            if read is not None and asyncio.get_running_loop().time() - read[1] > BOOK_MAX_AGE:
+                read = await self._read_book(pending.market)  # too old by now: once more
         except UpbitError as exc:
             return ConfirmResult(
                 ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason=error_code(exc)
             )
-        if book is None:
+        if read is None:
             return None
-        walk = walk_bids(book.units, pending.volume)
+        walk = walk_bids(read[0].units, pending.volume)
         net = walk.gross - walk.gross * chance.ask_fee
         floor = pending.est_net * (HUNDRED - self._max_drop) / HUNDRED
         if walk.filled and net >= floor:
@@ -586,7 +597,7 @@ class SellService:
         pending_id: str,
         user_id: int,
         on_claim: Callable[[ClaimOutcome], None] | None,
-        book: asyncio.Task[Orderbook | None],
+        book: asyncio.Task[tuple[Orderbook, float] | None],
     ) -> ConfirmResult:
         guard = None
         if self._guards is not None:
