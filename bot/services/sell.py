@@ -239,10 +239,12 @@ class SellService:
             **preview,
         )
 
-    async def _fresh_book(self, pending_id: str) -> tuple[Orderbook, float] | None:
+    async def _fresh_book(
+        self, read: asyncio.Task[PendingSell | None]
+    ) -> tuple[Orderbook, float] | None:
         """The order book of a market sell's preview, read now, with the (monotonic) time it
         was read (None: not a market sell)."""
-        pending = await self._repo.get_pending(pending_id)
+        pending = await read
         if pending is None or pending.ord_type != "market" or pending.est_net is None:
             return None
         return await self._read_book(pending.market)
@@ -250,6 +252,19 @@ class SellService:
     async def _read_book(self, market: str) -> tuple[Orderbook, float] | None:
         books = await self._exchange.orderbooks([market])
         return (books[0], asyncio.get_running_loop().time()) if books else None
+
+    async def _press_reads(
+        self, read: asyncio.Task[PendingSell | None]
+    ) -> tuple[OrderChance, list[Order]] | None:
+        """The balance and fee (order chance) and the open orders at the press, read while
+        the claim is being decided; None when the preview is not there to read."""
+        pending = await read
+        if pending is None:
+            return None
+        chance, own = await asyncio.gather(
+            self._exchange.order_chance(pending.market), self._own_orders_now()
+        )
+        return chance, own
 
     async def _price_drop(
         self,
@@ -584,13 +599,20 @@ class SellService:
             asked = await self._ask_for_code(pending_id, user_id, on_claim)
             if asked is not None:
                 return asked
-        # The order book is read again beside the claim, for the price check.
-        book = asyncio.create_task(self._fresh_book(pending_id))
-        book.add_done_callback(lambda task: task.cancelled() or task.exception())
+        # What the checks after the claim need is read beside the claim, not after it: the
+        # order book for the price check, the balance and fee (order chance) for the balance
+        # re-check. Reads only: a press that loses the claim sends nothing.
+        read = asyncio.create_task(self._repo.get_pending(pending_id))
+        book = asyncio.create_task(self._fresh_book(read))
+        reads = asyncio.create_task(self._press_reads(read))
+        tasks = (read, book, reads)
+        for task in tasks:
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
-            return await self._claim_and_place(pending_id, user_id, on_claim, book)
+            return await self._claim_and_place(pending_id, user_id, on_claim, book, reads)
         finally:
-            book.cancel()
+            for task in tasks:
+                task.cancel()
 
     async def _claim_and_place(
         self,
@@ -598,6 +620,7 @@ class SellService:
         user_id: int,
         on_claim: Callable[[ClaimOutcome], None] | None,
         book: asyncio.Task[tuple[Orderbook, float] | None],
+        reads: asyncio.Task[tuple[OrderChance, list[Order]] | None],
     ) -> ConfirmResult:
         guard = None
         if self._guards is not None:
@@ -614,9 +637,12 @@ class SellService:
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
 
         try:
-            chance, own = await asyncio.gather(
-                self._exchange.order_chance(pending.market), self._own_orders_now()
-            )
+            early = await reads
+            if early is None or early[0].market.id != pending.market:  # not read: read now
+                early = await asyncio.gather(
+                    self._exchange.order_chance(pending.market), self._own_orders_now()
+                )
+            chance, own = early
         except UpbitError as exc:
             await self._release(pending.id)
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
