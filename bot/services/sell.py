@@ -808,11 +808,15 @@ class SellService:
     async def deliver_outcome(
         self, result: ConfirmResult, deliver: Callable[[], Awaitable[None]]
     ) -> None:
-        """Tell the user a confirmation's outcome. When the order is already final (refused
-        by Upbit), this reply is its announcement: claimed first, marked after delivery,
-        released if delivery failed so the fill watcher announces it instead."""
+        """Tell the user a confirmation's outcome. When the order FAILED (refused by Upbit,
+        never sent), this reply is its announcement: claimed first, marked after delivery,
+        released if delivery failed so the fill watcher announces it instead.
+
+        Any other order, even one already final (an unknown outcome looked up and found
+        done, a paper fill, the watcher storing the done event first), is announced by the
+        fill watcher with the fill notice: this reply only says it was placed."""
         order = result.order
-        if order is None or not order.state.is_final:
+        if order is None or order.state is not OrderState.FAILED:
             await deliver()
             return
         if await self._announcer.announce(order.id, deliver) is Delivery.NOT_OURS:
