@@ -206,11 +206,13 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)
-        alert_service = AlertService(exchange, alert_repo)
+        alert_service = AlertService(exchange, alert_repo, markets)
         alert_watcher = AlertWatcher(
             exchange,
             alert_repo,
-            TelegramAlertNotifier(app.bot, settings_service, paper=settings.paper_trading),
+            TelegramAlertNotifier(
+                app.bot, settings_service, markets, paper=settings.paper_trading
+            ),
             alert_service,
             interval=settings.alert_interval_seconds,
             # Upbit's public ticker WebSocket when enabled; REST polling otherwise.

@@ -21,6 +21,7 @@ from bot.services.alerts import (
     PriceAlert,
 )
 from bot.services.announce import ANNOUNCE_LEASE, NoticeUndeliverable
+from bot.services.markets import MarketDirectory
 from bot.upbit.client import UpbitClient
 
 D = Decimal
@@ -52,7 +53,8 @@ def _alert(market: str, direction: Direction, target: int, user: int = 1) -> New
 
 
 def _watcher(repo, client, notifier) -> AlertWatcher:
-    return AlertWatcher(client, repo, notifier, AlertService(client, repo), interval=0.05)
+    service = AlertService(client, repo, MarketDirectory(client))
+    return AlertWatcher(client, repo, notifier, service, interval=0.05)
 
 
 async def test_four_processes_fire_each_alert_once(

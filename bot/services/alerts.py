@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,9 +23,11 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Protocol
 
+from bot.services.amounts import parse_asset
 from bot.services.announce import Announcer
 from bot.services.clock import Clock, utc_now
 from bot.services.errors import ServiceError
+from bot.services.markets import LISTING_MAX_AGE, MarketDirectory, MarketList
 from bot.services.ports import Exchange
 from bot.services.upbit_answers import exchange_unavailable
 from bot.upbit.errors import UpbitError
@@ -39,13 +40,10 @@ MAX_PRICE_DECIMALS = 8
 MIN_PERCENT = Decimal(-99)
 MAX_PERCENT = Decimal(1000)
 MIN_CHECK_GAP = 0.25
-MARKETS_CACHE_SECONDS = 600.0
 _PRICE_STEP = Decimal(1).scaleb(-MAX_PRICE_DECIMALS)
 
-_CURRENCY = re.compile(r"[A-Z0-9]{1,15}", re.ASCII)
-_MARKET = re.compile(r"([A-Z]{2,6})-([A-Z0-9]{1,15})", re.ASCII)
-_COMPARE = re.compile(r"(\S+?)\s*(>=|<=|≥|≤|=>|=<)\s*(\S+)", re.ASCII)
-_CHANGE = re.compile(r"(\S+)\s+([+-])\s*(\S+?)\s*%", re.ASCII)
+_COMPARE = re.compile(r"(.+?)\s*(>=|<=|≥|≤|=>|=<)\s*(\S+)", re.ASCII)
+_CHANGE = re.compile(r"(.+?)\s+([+-])\s*(\S+?)\s*%", re.ASCII)
 _GROUPED = re.compile(
     r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII
 )
@@ -210,25 +208,18 @@ def parse_price(text: str) -> Decimal:
     return value
 
 
-def _asset(text: str) -> tuple[str, str | None]:
-    asset = text.upper()
-    if match := _MARKET.fullmatch(asset):
-        return match.group(2), asset
-    if _CURRENCY.fullmatch(asset):
-        return asset, None
-    raise AlertRefused("bad_asset", asset=text[:40])
-
-
-def parse_alert_args(args: Sequence[str]) -> AlertRequest:
+def parse_alert_args(args: Sequence[str], markets: MarketList | None = None) -> AlertRequest:
+    """The words after ``/alert``; the asset as ``/sell`` reads it (ticker, market code or
+    the coin's Korean or English name)."""
     text = " ".join(args).strip()
     if not text or len(text) > 80:
         raise AlertRefused("alert_usage")
     if match := _COMPARE.fullmatch(text):
-        currency, market = _asset(match.group(1))
+        currency, market = parse_asset(match.group(1), markets)
         direction = Direction.ABOVE if match.group(2) in (">=", "≥", "=>") else Direction.BELOW
         return AlertRequest(currency, market, direction, parse_price(match.group(3)), None)
     if match := _CHANGE.fullmatch(text):
-        currency, market = _asset(match.group(1))
+        currency, market = parse_asset(match.group(1), markets)
         raw = match.group(2) + match.group(3)
         try:
             percent = Decimal(raw) if re.fullmatch(r"[+-][0-9]{1,4}(\.[0-9]{1,2})?", raw) else None
@@ -245,24 +236,29 @@ def parse_alert_args(args: Sequence[str]) -> AlertRequest:
 
 class AlertService:
     def __init__(
-        self, exchange: Exchange, repo: AlertRepository, *, clock: Clock = utc_now
+        self,
+        exchange: Exchange,
+        repo: AlertRepository,
+        markets: MarketDirectory,
+        *,
+        clock: Clock = utc_now,
     ) -> None:
         self._exchange = exchange
         self._repo = repo
+        self._markets = markets
         self._clock = clock
-        self._listed: frozenset[str] = frozenset()
-        self._listed_at = float("-inf")
 
     async def listed_markets(self) -> frozenset[str]:
-        if time.monotonic() - self._listed_at > MARKETS_CACHE_SECONDS:
-            self._listed = frozenset(m.market for m in await self._exchange.markets())
-            self._listed_at = time.monotonic()
-        return self._listed
+        return (await self._markets.current(LISTING_MAX_AGE)).listed
 
     async def create(
         self, args: Sequence[str], *, user_id: int, chat_id: int, language_code: str | None
     ) -> AlertCreated:
-        request = parse_alert_args(args)
+        try:
+            names = await self._markets.current(LISTING_MAX_AGE)
+        except UpbitError as exc:
+            raise exchange_unavailable(exc) from exc
+        request = parse_alert_args(args, names)
         if await self._repo.count_active(user_id) >= MAX_ALERTS_PER_USER:
             raise AlertRefused("alert_too_many", max=MAX_ALERTS_PER_USER)
         try:

@@ -10,8 +10,10 @@ from telegram.error import BadRequest, Forbidden
 
 from bot.services.alerts import MAX_ALERTS_PER_USER, Direction, NewAlert, PriceAlert
 from bot.services.announce import NoticeUndeliverable
+from bot.services.markets import MarketDirectory
 from bot.services.settings import SettingsService
 from bot.telegram import numbers as n
+from bot.telegram import render
 from bot.telegram.delivery import send_html
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import quick_sell_row
@@ -19,21 +21,21 @@ from bot.telegram.keyboards import quick_sell_row
 DELETE_PATTERN = r"^ad:"
 
 
-def _price(value: Decimal, quote: str) -> str:
-    return f"{n.price(value, quote)} {quote}"
+def _price(lang: str, value: Decimal, quote: str, *, average: bool = False) -> str:
+    return render.price_text(lang, value, quote, average=average)
 
 
 def condition(lang: str, alert: PriceAlert | NewAlert) -> str:
     quote = alert.market.partition("-")[0]
     key = "alert_above" if alert.direction is Direction.ABOVE else "alert_below"
-    target = t(lang, key, price=_price(alert.target_price, quote))
+    target = t(lang, key, price=_price(lang, alert.target_price, quote))
     if alert.percent is None or alert.basis_price is None:
         return target
     return t(
         lang,
         "alert_percent",
         change=n.signed_percent(alert.percent),
-        basis=_price(alert.basis_price, quote),
+        basis=_price(lang, alert.basis_price, quote, average=True),
         target=target,
     )
 
@@ -44,7 +46,7 @@ def created(lang: str, alert: PriceAlert, price: Decimal) -> str:
         "alert_set",
         market=alert.market,
         condition=condition(lang, alert),
-        price=_price(price, alert.quote_currency),
+        price=_price(lang, price, alert.quote_currency),
     )
 
 
@@ -54,7 +56,7 @@ def already_met(lang: str, alert: NewAlert, price: Decimal) -> str:
         "alert_already_met",
         market=alert.market,
         condition=condition(lang, alert),
-        price=_price(price, alert.market.partition("-")[0]),
+        price=_price(lang, price, alert.market.partition("-")[0]),
     )
 
 
@@ -87,19 +89,24 @@ def parse_delete(data: str | None) -> int | None:
 class TelegramAlertNotifier:
     """Sends a fired alert with the holding's quick-sell buttons (the `AlertNotifier`)."""
 
-    def __init__(self, bot: Bot, settings: SettingsService, *, paper: bool) -> None:
+    def __init__(
+        self, bot: Bot, settings: SettingsService, markets: MarketDirectory, *, paper: bool
+    ) -> None:
         self._bot = bot
         self._settings = settings
+        self._markets = markets
         self._paper = paper
 
     async def fire(self, alert: PriceAlert, price: Decimal, held: bool) -> None:
         chosen = await self._settings.get(alert.user_id)
         lang = chosen.lang(alert.language_code)
+        names = await self._markets.names()
         values = {
+            "coin": render.coin_name(lang, names.name(alert.currency), alert.currency),
             "currency": alert.currency,
             "market": alert.market,
             "condition": condition(lang, alert),
-            "price": _price(price, alert.quote_currency),
+            "price": _price(lang, price, alert.quote_currency),
         }
         row = quick_sell_row(alert.market, alert.currency, chosen.quick_sell_percents)
         markup = InlineKeyboardMarkup([row]) if held and row else None

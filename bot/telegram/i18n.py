@@ -455,10 +455,12 @@ EN: dict[str, str] = {
     "alert_deleted": "Alert deleted: {market} {condition}.",
     "alert_gone": "This alert is gone (it fired or was deleted).",
     "alert_fired": (
-        "🔔 {currency} {condition}: now {price}\n"
+        "🔔 {coin} {condition}: now {price}\n"
         "{market}. The buttons open a sell preview; nothing is sold without Confirm."
     ),
-    "alert_fired_not_held": "🔔 {currency} {condition}: now {price}\n{market}. You hold no {currency} to sell.",
+    "alert_fired_not_held": (
+        "🔔 {coin} {condition}: now {price}\n{market}. You hold no {currency} to sell."
+    ),
     # /pnl
     "pnl_title": "<b>Realised profit/loss</b> (times in {zone})",
     "pnl_by_day": "<b>By day</b>",
@@ -969,11 +971,13 @@ KO: dict[str, str] = {
     "alert_deleted": "알림을 삭제했습니다: {market} {condition}.",
     "alert_gone": "이미 울렸거나 삭제된 알림입니다.",
     "alert_fired": (
-        "🔔 {currency} {condition}: 현재가 {price}\n"
+        "🔔 {coin} {condition}: 현재가 {price}\n"
         "{market}. 아래 버튼을 누르면 매도 미리보기가 열립니다. 확인을 누르기 전에는 "
         "매도되지 않습니다."
     ),
-    "alert_fired_not_held": "🔔 {currency} {condition}: 현재가 {price}\n{market}. 매도할 {currency} 보유분이 없습니다.",
+    "alert_fired_not_held": (
+        "🔔 {coin} {condition}: 현재가 {price}\n{market}. 매도할 {currency} 보유분이 없습니다."
+    ),
     # /pnl
     "pnl_title": "<b>실현손익</b>(시간대: {zone})",
     "pnl_by_day": "<b>일별</b>",

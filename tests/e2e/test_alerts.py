@@ -71,7 +71,7 @@ async def test_alert_fires_once_with_quick_sell_buttons(bot_factory: BotFactory)
 
     bot.upbit.set_ticker("KRW-BTC", trade_price=D(110_000_000))
     fired = await bot.message_after(mark, contains="🔔")
-    assert "🔔 BTC ≥ 110,000,000 KRW: now 110,000,000 KRW" in text_of(fired)
+    assert "🔔 Bitcoin ≥ 110,000,000 KRW: now 110,000,000 KRW" in text_of(fired)
     assert _data(fired) == ["qs:KRW-BTC:25", "qs:KRW-BTC:50", "qs:KRW-BTC:100"]
     # A second alert keeps the watcher polling: it no longer asks for KRW-BTC at all, and
     # the fired alert never speaks again.
@@ -181,12 +181,23 @@ async def test_bad_alert_is_refused_and_changes_nothing(
     assert "You have no alerts" in text_of(await bot.command("/alerts"))
 
 
+async def test_alert_by_coin_name(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(**FAST)
+    made = text_of(await bot.command("/alert 비트코인 >= 110,000,000", language_code="ko"))
+    assert "알림 설정: KRW-BTC" in made
+    assert "Alert set: KRW-ETH" in text_of(await bot.command("/alert Ethereum -10%"))
+    mark = bot.tg.mark()
+    bot.upbit.set_ticker("KRW-BTC", trade_price=D(111_000_000))
+    fired = await bot.message_after(mark, contains="🔔")
+    assert "🔔 비트코인 110,000,000" in text_of(fired)
+
+
 async def test_bad_alert_reply_in_korean(bot_factory: BotFactory) -> None:
     bot = await bot_factory(**FAST)
     reply = text_of(await bot.command("/alert BTC >= 0", language_code="ko"))
     assert "가격은 0보다 커야 합니다" in reply
     met = text_of(await bot.command("/alert BTC <= 120,000,000", language_code="ko"))
-    assert "이미 120,000,000 KRW 이하 조건을 만족해" in met
+    assert "이미 120,000,000원 이하 조건을 만족해" in met
 
 
 async def test_at_most_fifty_alerts(bot_factory: BotFactory, tmp_path: Path) -> None:
@@ -256,17 +267,16 @@ async def test_streamed_prices_fire_alerts_without_polling(bot_factory: BotFacto
     await _until(lambda: watcher.streamed_price("KRW-ETH") == D(5_000_000))
     await _until(lambda: watcher.streamed_price("KRW-BTC") == D(100_000_000))
 
+    # From here GET /v1/ticker answers only errors: the price that fires can come only from
+    # the stream.
     bot.upbit.clear_requests()
+    bot.upbit.fail_next("GET", TICKER, "500", times=10_000)
     mark = bot.tg.mark()
     bot.upbit.set_ticker("KRW-BTC", trade_price=D(110_500_000))
     fired = await bot.message_after(mark, contains="🔔")
     assert "now 110,500,000 KRW" in text_of(fired)
-    # Only ETH is left to watch: the subscription follows. The BTC price that fired came from
-    # the stream (REST may only fill the moment of resubscribing, for ETH).
+    # Only ETH is left to watch: the subscription follows.
     await _subscribed(bot, {"KRW-ETH"})
-    polled = bot.upbit.requests_to("GET", TICKER)
-    assert all(c.query["markets"] == ["KRW-ETH"] for c in polled), polled
-    assert all(c.time > fired.at for c in polled)  # nothing polled until it fired
     assert bot.upbit.ws_public_connections_made >= 1
 
 

@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services.profit import ChartFailed, PeriodPnl, ProfitReport
-from bot.telegram import numbers as n
+from bot.telegram import render
 from bot.telegram.context import services
 from bot.telegram.delivery import send_png
 from bot.telegram.handlers.common import reply, user_lang
@@ -27,7 +27,7 @@ def _rows(lang: str, periods: tuple[PeriodPnl, ...]) -> list[str]:
             lang,
             "pnl_row",
             period=p.period,
-            amount=f"{n.signed_quote_amount(p.amount, p.quote)} {p.quote}",
+            amount=render.signed_money(lang, p.amount, p.quote),
             count=p.sells,
         )
         for p in reversed(periods)  # newest first
@@ -41,7 +41,7 @@ def report_text(lang: str, report: ProfitReport) -> str:
     else:
         lines += ["", t(lang, "pnl_by_day"), *_rows(lang, report.days)]
         lines += ["", t(lang, "pnl_by_month"), *_rows(lang, report.months)]
-        total = ", ".join(f"{n.signed_quote_amount(v, q)} {q}" for q, v in report.totals)
+        total = ", ".join(render.signed_money(lang, v, q) for q, v in report.totals)
         lines += ["", t(lang, "pnl_total", amount=total)]
     if report.unknown_basis:
         lines.append(t(lang, "pnl_unknown_basis", count=report.unknown_basis))
