@@ -373,6 +373,10 @@ class SqlOrderRepository:
             # FAILED means "Upbit never had it": only an order still being submitted can
             # become one, never an order Upbit has reported on (a stale sweep's verdict).
             stmt = stmt.where(OrderRow.state == OrderState.SUBMITTING.value)
+        else:
+            # A FAILED order has been announced as "nothing sold": only `revive_order` may
+            # bring it back (it clears the announcement so its fills are told afresh).
+            stmt = stmt.where(OrderRow.state != OrderState.FAILED.value)
         stmt = stmt.values(values).returning(OrderRow).execution_options(synchronize_session=False)
         async with self._sessions() as session, session.begin():
             row = await session.scalar(stmt)
@@ -463,8 +467,9 @@ class SqlOrderRepository:
             return _order(row)
 
     async def revive_order(self, identifier: str, fill: OrderFill) -> OrderRecord | None:
-        """An order declared never created has turned up at Upbit: follow it again and
-        announce it afresh. None when it was not such an order."""
+        """An order the log holds as FAILED (declared never created, or taken for refused)
+        has turned up at Upbit: follow it again and announce it afresh. The one way back
+        from FAILED. None when it was not such an order."""
         values: dict[str, Any] = {
             "state": fill.state.value,
             "uuid": fill.uuid,
@@ -487,7 +492,6 @@ class SqlOrderRepository:
             .where(
                 OrderRow.identifier == identifier,
                 OrderRow.state == OrderState.FAILED.value,
-                OrderRow.failure == FailureKind.NOT_CREATED.value,
             )
             .values(values)
             .returning(OrderRow)

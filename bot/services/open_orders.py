@@ -206,6 +206,14 @@ class OpenOrdersService:
             # Ours, still "submitting" in the log (its uuid not yet stored): the watcher
             # fills the uuid in; a second row for it would clash.
             record = await self._repo.get_order_by_identifier(order.identifier)
+        if record is not None and record.state is OrderState.FAILED:
+            # Declared never created (and announced so), yet Upbit has it: follow it again,
+            # so what it sold is announced.
+            revived = await self._repo.revive_order(record.identifier, order_fill(order))
+            if revived is not None:
+                log.warning("order declared failed turned up uuid=%s", order.uuid)
+                return revived
+            return await self._repo.get_order_by_identifier(record.identifier)
         if record is not None or order.side != "ask":
             return record
         record = await self._repo.adopt_order(
