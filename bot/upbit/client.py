@@ -18,8 +18,12 @@ Retry policy
   connection, protocol error, a 5xx answer, an unparsable 201), the client raises
   `OrderOutcomeUnknown` carrying the ``identifier``: the caller must look the order up with
   ``get_order(identifier=...)`` before doing anything else. Only a connect failure, where
-  nothing was sent, raises `UpbitTransportError(request_sent=False)`; Upbit's own refusals
-  (4xx) raise their mapped class, and nothing was created, except ``duplicated_identifier``:
+  nothing was sent, raises `UpbitTransportError(request_sent=False)`. A 4xx without
+  Upbit's JSON error ``{"error": {"name", "message"}}``
+  (https://docs.upbit.com/kr/reference/rest-api-guide), such as a proxy's HTML 404, 403,
+  408 or 499, proves nothing: `OrderOutcomeUnknown` too (only the rate limiter's 429 and
+  418, which may be plain text, refuse as themselves). Upbit's own refusals (4xx) raise
+  their mapped class, and nothing was created, except ``duplicated_identifier``:
   the identifier was spent by an earlier request that may have created the order, so it
   also raises `OrderOutcomeUnknown`. ``POST /v1/orders/test``
   (`UpbitClient.check_sell_market`) is not retried either; it creates nothing, so its
@@ -82,6 +86,7 @@ from bot.upbit.errors import (
     UpbitTransportError,
     error_from_response,
     stated_block_seconds,
+    upbit_error_name,
 )
 from bot.upbit.models import (
     SMP_TYPES,
@@ -543,6 +548,19 @@ class UpbitClient:
         if status >= 500:
             raise OrderOutcomeUnknown(
                 f"POST {ORDER_PATH}: HTTP {status}; the order may exist", identifier=identifier
+            )
+        if (
+            status >= 300
+            and status not in (418, 429)
+            and upbit_error_name(response.content) is None
+        ):
+            # Only Upbit's own JSON error says what became of the order; a proxy's page (an
+            # HTML 404, 403, 408, 499 ...) proves nothing: look the order up by identifier.
+            # The rate limiter's 429 may be plain text and refuses before any order is made.
+            raise OrderOutcomeUnknown(
+                f"POST {ORDER_PATH}: HTTP {status} without Upbit's error answer; the order may"
+                " exist",
+                identifier=identifier,
             )
         if status >= 300:
             error = error_from_response(status, response.content)

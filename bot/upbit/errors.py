@@ -231,6 +231,19 @@ def stated_block_seconds(text: str) -> float | None:
     return total if found else None
 
 
+def upbit_error_name(body: bytes | str) -> str | None:
+    """The error name of Upbit's own JSON error answer (``{"error": {"name": ...}}``), or
+    None when the body is something else: an HTML page or plain text from a proxy, say."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    name = error.get("name") if isinstance(error, dict) else None
+    return str(name) if isinstance(name, str | int) and str(name) else None
+
+
 def error_from_response(status: int, body: bytes | str) -> UpbitAPIError:
     """Map an error answer to the most specific class; tolerates non-JSON bodies."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body

@@ -93,7 +93,10 @@ Rate limits
 Failure injection
   ``fail_next(method, path, kind, times=1, status=None)``; ``clear_failures()``;
   ``slow_seconds`` (default 2.0). Kinds: "429", "418", "500", "502", "drop",
-  "drop_after_create", "slow", or an Upbit error name (``ERRORS`` keys, e.g.
+  "drop_after_create", "slow", "proxy_error" (a proxy in front of Upbit answers an HTML error
+  page, ``status`` default 404, and Upbit sees nothing), "proxy_error_after_create" (Upbit
+  handles the request, e.g. creates the order, then the proxy answers that HTML page
+  instead of Upbit's answer), or an Upbit error name (``ERRORS`` keys, e.g.
   "market_offline", "expired_access_key", "no_authorization_ip", "insufficient_funds_ask",
   "under_min_total_market_ask", "invalid_volume_ask", "out_of_scope"). Injected failures
   apply after rate limiting and after authentication (so the nonce is consumed); an error
@@ -235,8 +238,31 @@ ERRORS: dict[str, tuple[int, str]] = {
     "order_not_found": (404, "주문을 찾지 못했습니다."),
 }
 
-FailureKind = str  # "429" | "418" | "500" | "502" | "drop" | "drop_after_create" | "slow" | name
-_SPECIAL_KINDS = frozenset({"429", "418", "500", "502", "drop", "drop_after_create", "slow"})
+
+def _proxy_page(status: int) -> _Reply:
+    """A proxy's own error page (nginx style): HTML, not Upbit's JSON error."""
+    html = (
+        f"<html><head><title>{status} Error</title></head>"
+        f"<body><center><h1>{status} Error</h1></center><hr><center>nginx</center></body></html>"
+    )
+    return _Reply(status, html.encode(), content_type="text/html")
+
+
+FailureKind = str  # "429" | "418" | "500" | "502" | "drop" | "drop_after_create" | "slow" |
+#                    "proxy_error" | "proxy_error_after_create" | name
+_SPECIAL_KINDS = frozenset(
+    {
+        "429",
+        "418",
+        "500",
+        "502",
+        "drop",
+        "drop_after_create",
+        "slow",
+        "proxy_error",
+        "proxy_error_after_create",
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1277,6 +1303,8 @@ class UpbitStandIn:
             reply = _Reply(status, _json_value(payload).encode())
             if failure is not None and failure.kind == "drop_after_create":
                 reply = _Reply(0, b"", drop=True)
+            elif failure is not None and failure.kind == "proxy_error_after_create":
+                reply = _proxy_page(failure.status or 404)
             elif failure is not None and failure.kind == "slow":
                 self._stopping.wait(self.slow_seconds)
         except _Answered:
@@ -1359,7 +1387,9 @@ class UpbitStandIn:
             return _Reply(failure.status or 502, html, content_type="text/html")
         if kind == "drop":
             return _Reply(0, b"", drop=True)
-        if kind in ("drop_after_create", "slow"):
+        if kind == "proxy_error":
+            return _proxy_page(failure.status or 404)
+        if kind in ("drop_after_create", "slow", "proxy_error_after_create"):
             return None
         status, message = ERRORS.get(kind, (failure.status or 400, kind))
         body = {"error": {"name": kind, "message": message.split("{")[0].strip() or kind}}
