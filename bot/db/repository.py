@@ -524,20 +524,25 @@ class SqlOrderRepository:
             )
             return now if _rowcount(await session.execute(stmt)) == 1 else None
 
-    async def hold_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
-        stmt = (
-            update(OrderRow)
-            .where(
-                OrderRow.id == order_id,
-                OrderRow.announced_at.is_(None),
-                (OrderRow.announce_claimed_at.is_(None))
-                | (OrderRow.announce_claimed_at < now - lease),
-            )
-            .values(announce_claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    async def hold_announcement(
+        self, order_id: int, now: datetime | None, lease: timedelta
+    ) -> datetime | None:
+        """The hold's stamp (the database's time unless ``now`` is given), or None."""
         async with self._sessions() as session, session.begin():
-            return _rowcount(await session.execute(stmt)) == 1
+            if now is None:
+                now = await db_now(session)
+            stmt = (
+                update(OrderRow)
+                .where(
+                    OrderRow.id == order_id,
+                    OrderRow.announced_at.is_(None),
+                    (OrderRow.announce_claimed_at.is_(None))
+                    | (OrderRow.announce_claimed_at < now - lease),
+                )
+                .values(announce_claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return now if _rowcount(await session.execute(stmt)) == 1 else None
 
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
         stmt = (

@@ -337,7 +337,7 @@ class AlertWatcher:
         *,
         interval: float = 2.0,
         stream: PriceStream | None = None,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self._exchange = exchange
         self._repo = repo
@@ -345,9 +345,9 @@ class AlertWatcher:
         self._service = service
         self._interval = interval
         self._stream = stream
-        self._clock = clock
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
+        # None: the database's clock judges the firing claim's lease (production).
         self._announcer = Announcer(repo, clock=clock)
 
     def stop(self) -> None:

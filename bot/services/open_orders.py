@@ -133,9 +133,8 @@ class OpenOrdersService:
         # event) does not say "nothing sold" about an order the user just cancelled.
         held_at: datetime | None = None
         if record is not None:
-            held_at = self._clock()
-            if not await self._repo.hold_announcement(record.id, held_at, ANNOUNCE_LEASE):
-                held_at = None
+            # Leases are judged by the database's clock (as the watcher's claims are).
+            held_at = await self._repo.hold_announcement(record.id, None, ANNOUNCE_LEASE)
         try:
             result = await self._delete(before, tick)
             if record is not None and result.order is not None:
@@ -191,7 +190,7 @@ class OpenOrdersService:
         quiet = result.status is CancelStatus.CANCELLED and order.executed_volume == 0
         fill = order_fill(order)
         if quiet and held_at is not None:
-            fill = replace(fill, announced_at=self._clock())
+            fill = replace(fill, announced_at=await self._repo.now())
         await self._repo.update_order(record.identifier, fill)
         if held_at is not None and not quiet:
             await self._repo.release_announcement(record.id, held_at)

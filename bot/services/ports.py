@@ -199,9 +199,12 @@ class OrderRepository(Protocol):
         older than ``lease`` may be taken over (its owner died)."""
         ...
 
-    async def hold_announcement(self, order_id: int, now: datetime, lease: timedelta) -> bool:
+    async def hold_announcement(
+        self, order_id: int, now: datetime | None, lease: timedelta
+    ) -> datetime | None:
         """`claim_announcement` for an order that may not be final yet: nobody else may
-        announce it for ``lease`` (released or marked by the holder)."""
+        announce it for ``lease`` (released or marked by the holder). The hold's stamp (the
+        database's time unless ``now`` is given), or None when it is held or announced."""
         ...
 
     async def release_announcement(self, order_id: int, claimed_at: datetime) -> None:
