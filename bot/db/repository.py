@@ -267,6 +267,21 @@ class SqlOrderRepository:
         async with self._sessions() as session, session.begin():
             return _rowcount(await session.execute(stmt)) == 1
 
+    async def drop_claim(self, pending_id: str) -> bool:
+        has_order = select(OrderRow.id).where(OrderRow.pending_id == pending_id).exists()
+        stmt = (
+            update(PendingSellRow)
+            .where(
+                PendingSellRow.id == pending_id,
+                PendingSellRow.status == PendingStatus.CLAIMED.value,
+                ~has_order,
+            )
+            .values(status=PendingStatus.CANCELLED.value)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions() as session, session.begin():
+            return _rowcount(await session.execute(stmt)) == 1
+
     async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:
         stmt = (
             update(PendingSellRow)

@@ -134,6 +134,11 @@ class OrderRepository(Protocol):
         """PENDING → CANCELLED for its owner; False when it was no longer pending."""
         ...
 
+    async def drop_claim(self, pending_id: str) -> bool:
+        """CLAIMED → CANCELLED for a claim that stored no order (nothing was sent); False
+        when it was not claimed or an order row carries it."""
+        ...
+
     async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:
         """Cancel every PENDING preview of a user; returns the ones cancelled."""
         ...

@@ -635,7 +635,57 @@ class SellService:
             return await self._guard_refusal(outcome, pending_id)
         if outcome is not ClaimOutcome.CLAIMED or pending is None:
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
+        try:
+            prepared = await self._prepare(pending, outcome, book, reads)
+        except Exception:
+            # Nothing went to Upbit (e.g. the database failed): free the preview and the
+            # day's limit, and say so; never "already confirmed" for a sell that never left.
+            log.exception("confirm failed before sending; nothing sent pending=%s", pending.id)
+            await self._drop_claim(pending.id)
+            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason="err_not_sent_retry")
+        if isinstance(prepared, ConfirmResult):
+            return prepared
+        record = prepared
+        log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
+        try:
+            order = await self._send(record)
+        except UpbitAPIError as exc:
+            # A spent identifier means an earlier request carried it and may have created
+            # the order: look it up like any other unknown outcome.
+            if isinstance(exc, DuplicatedIdentifier) or (
+                exc.status is not None and exc.status >= 500
+            ):
+                return await self._resolve_unknown(record, exc)
+            code = error_code(exc)
+            failed = await self._repo.update_order(
+                record.identifier,
+                OrderFill(
+                    state=OrderState.FAILED,
+                    error=f"{exc.name}: {exc.message}"[:500],
+                    failure=FailureKind.REJECTED,
+                ),
+            )
+            log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
+            return ConfirmResult(
+                ConfirmStatus.FAILED,
+                ClaimOutcome.CLAIMED,
+                order=failed,
+                reason=code,
+                params={"market": failed.market},
+            )
+        except UpbitTransportError as exc:
+            return await self._resolve_unknown(record, exc)
+        return self._placed(await self._repo.update_order(record.identifier, created(order)))
 
+    async def _prepare(
+        self,
+        pending: PendingSell,
+        outcome: ClaimOutcome,
+        book: asyncio.Task[tuple[Orderbook, float] | None],
+        reads: asyncio.Task[tuple[OrderChance, list[Order]] | None],
+    ) -> ConfirmResult | OrderRecord:
+        """Between the claim and the POST: the checks at the press (a refusal), then the
+        order row with its identifier, stored before anything is sent."""
         try:
             early = await reads
             if early is None or early[0].market.id != pending.market:  # not read: read now
@@ -686,36 +736,16 @@ class SellService:
         )
         if self._self_trade is not None:
             self._self_trade.remember(record.identifier, record.market, own)
-        log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
-        try:
-            order = await self._send(record)
-        except UpbitAPIError as exc:
-            # A spent identifier means an earlier request carried it and may have created
-            # the order: look it up like any other unknown outcome.
-            if isinstance(exc, DuplicatedIdentifier) or (
-                exc.status is not None and exc.status >= 500
-            ):
-                return await self._resolve_unknown(record, exc)
-            code = error_code(exc)
-            failed = await self._repo.update_order(
-                record.identifier,
-                OrderFill(
-                    state=OrderState.FAILED,
-                    error=f"{exc.name}: {exc.message}"[:500],
-                    failure=FailureKind.REJECTED,
-                ),
-            )
-            log.warning("order refused identifier=%s name=%s", record.identifier, exc.name)
-            return ConfirmResult(
-                ConfirmStatus.FAILED,
-                ClaimOutcome.CLAIMED,
-                order=failed,
-                reason=code,
-                params={"market": failed.market},
-            )
-        except UpbitTransportError as exc:
-            return await self._resolve_unknown(record, exc)
-        return self._placed(await self._repo.update_order(record.identifier, created(order)))
+        return record
+
+    async def _drop_claim(self, pending_id: str) -> None:
+        """A claimed preview that sent nothing after all: cancelled (a second press says so)
+        and no longer counted for the day. Best effort: the database may be the trouble."""
+        for release in (self._repo.drop_claim, self._release):
+            try:
+                await release(pending_id)
+            except Exception:
+                log.exception("could not free the claim of pending=%s", pending_id)
 
     async def confirm_with_code(
         self,

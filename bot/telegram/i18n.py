@@ -161,6 +161,10 @@ EN: dict[str, str] = {
     "err_order_rejected": "Upbit rejected the order.",
     "err_exchange": "Upbit could not be reached. Nothing was sold. Try again shortly.",
     "err_not_sent": "The order could not be sent to Upbit. Nothing was sold.",
+    "err_not_sent_retry": (
+        "Something went wrong on our side before the order was sent: nothing was sent to "
+        "Upbit and nothing was sold. Start again with /sell."
+    ),
     # confirmation
     "claim_not_found": "This preview is unknown. Start again with /sell.",
     "claim_not_owner": "This preview belongs to someone else.",
@@ -697,6 +701,10 @@ KO: dict[str, str] = {
     "err_order_rejected": "업비트가 주문을 거부했습니다.",
     "err_exchange": "업비트에 연결할 수 없습니다. 아무것도 매도되지 않았습니다. 잠시 뒤 다시 시도해 주세요.",
     "err_not_sent": "주문을 업비트로 보내지 못했습니다. 아무것도 매도되지 않았습니다.",
+    "err_not_sent_retry": (
+        "주문을 보내기 전에 봇에서 오류가 났습니다. 업비트로 보낸 주문은 없고 아무것도 "
+        "매도되지 않았습니다. /sell로 다시 시작해 주세요."
+    ),
     "claim_not_found": "알 수 없는 미리보기입니다. /sell로 다시 시작해 주세요.",
     "claim_not_owner": "다른 사용자의 미리보기입니다.",
     "claim_expired": "미리보기 시간이 지났습니다. 아무것도 매도되지 않았습니다. /sell로 다시 시작해 주세요.",

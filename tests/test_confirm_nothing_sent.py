@@ -1,0 +1,86 @@
+"""A failure that is not Upbit's between the claim and the order row (the database, say):
+nothing was sent, so the preview is freed (a second press says it was cancelled, not
+"already confirmed"), the day's limit gets its amount back, and the user is told to start
+again.
+
+Real sell service, guards, order log (SQLite and PostgreSQL) and Upbit client against the
+stand-in; the one failure is injected into the order log's write of the order row."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.guards import SqlGuardRepository
+from bot.db.repository import SqlOrderRepository
+from bot.domain import NewOrder, OrderRecord, PendingStatus
+from bot.services.guards import GuardService, GuardSettings
+from bot.services.sell import ConfirmStatus, SellService
+from bot.telegram import render
+from bot.upbit.client import UpbitClient
+from tests.standins.upbit import UpbitStandIn
+
+OWNER = 1001
+LIMIT = Decimal(1_000_000)
+
+
+class OrderRowWriteFails(SqlOrderRepository):
+    """The real order log, except that storing the next order row fails once."""
+
+    failures = 1
+
+    async def record_submitting(self, order: NewOrder) -> OrderRecord:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("INSERT INTO orders", None, Exception("connection lost"))
+        return await super().record_submitting(order)
+
+
+@pytest.fixture
+async def client(upbit_standin: UpbitStandIn) -> AsyncIterator[UpbitClient]:
+    upbit_standin.add_market("KRW-TST", bids=[(1000, 10), (990, 20)], asks=[(1001, 10)])
+    upbit_standin.set_account("TST", balance=40, avg_buy_price=900)
+    async with UpbitClient(
+        upbit_standin.access_key, upbit_standin.secret_key, base_url=upbit_standin.url
+    ) as upbit:
+        yield upbit
+
+
+async def test_database_failure_before_sending_frees_the_preview_and_says_start_again(
+    db_sessions: async_sessionmaker[AsyncSession],
+    client: UpbitClient,
+    upbit_standin: UpbitStandIn,
+) -> None:
+    repo = OrderRowWriteFails(db_sessions)
+    guards = GuardService(
+        SqlGuardRepository(db_sessions),
+        GuardSettings(daily_limit_krw=LIMIT),
+        lambda: datetime.now(UTC),
+    )
+    sell = SellService(
+        client, repo, confirm_timeout=timedelta(seconds=60), lookup_delays=(0,), guards=guards
+    )
+    preview = await sell.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
+
+    result = await sell.confirm(preview.pending_id, OWNER)
+
+    assert result.status is ConfirmStatus.REFUSED and result.order is None
+    assert result.reason == "err_not_sent_retry"
+    assert "Start again with /sell" in render.confirm_outcome("en", result)
+    assert upbit_standin.requests_to("POST", "/v1/orders") == []
+    assert await repo.list_all() == []
+    pending = await repo.get_pending(preview.pending_id)
+    assert pending is not None and pending.status is PendingStatus.CANCELLED
+    assert await sell.press_refusal(preview.pending_id, OWNER) == "claim_cancelled"
+    assert (await guards.status()).left_today_krw == LIMIT  # the claim no longer counts
+
+    # Starting again works: one order, for the new preview.
+    again = await sell.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
+    placed = await sell.confirm(again.pending_id, OWNER)
+    assert placed.status is ConfirmStatus.PLACED
+    assert len(upbit_standin.requests_to("POST", "/v1/orders")) == 1
