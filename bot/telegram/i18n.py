@@ -573,7 +573,7 @@ KO: dict[str, str] = {
     "private_only": "안전을 위해 이 봇은 1:1 대화에서만 동작합니다.",
     "upbit_blocked": (
         "⛔ 요청이 너무 많아 업비트가 봇의 {group} 요청을 차단했습니다. "
-        "{seconds}초 남았고, 그때까지 이 요청은 보내지 않습니다."
+        "차단은 {seconds}초 뒤에 풀리며, 그때까지 이 요청은 보내지 않습니다."
     ),
     "error_generic": "문제가 생겼습니다. 다시 시도하기 전에 /orders에서 주문 내역을 확인해 주세요.",
     "help": (
@@ -632,9 +632,9 @@ KO: dict[str, str] = {
     "not_held": "매도할 수 있는 {currency} 보유량이 없습니다. /balance에서 보유 코인을 확인해 주세요.",
     "market_unknown": "업비트에 {market} 마켓이 없습니다.",
     "market_inactive": "{market} 마켓은 지금 거래할 수 없습니다.",
-    "no_market_sell": "{market} 마켓은 시장가 매도를 받지 않습니다.",
+    "no_market_sell": "{market} 마켓은 시장가 매도를 지원하지 않습니다.",
     "quote_mismatch": "이 마켓은 {expected} 마켓입니다({quote} 아님). 금액을 {expected}로 적거나 비율로 적어 주세요.",
-    "volume_zero": "그 수량은 소수점 8자리에서 내림하면 0 {currency}입니다. 조금 더 큰 수량을 적어 주세요.",
+    "volume_zero": "그 수량은 소수점 아래 8자리까지 내림하면 0 {currency}입니다. 조금 더 큰 수량을 적어 주세요.",
     "over_balance": (
         "주문가능 수량보다 많습니다. 요청: {volume} {currency}, 주문가능: {available} {currency}. "
         "<code>전량</code>으로 적으면 주문가능 수량을 모두 매도합니다."
@@ -657,7 +657,7 @@ KO: dict[str, str] = {
     "err_rate_limited": "업비트 요청 한도를 넘었습니다. 잠시 뒤 다시 시도해 주세요.",
     "err_market_offline": "업비트 마켓이 점검 중입니다. 잠시 뒤 다시 시도해 주세요.",
     "err_under_min_total_market_ask": (
-        "업비트 거부: 최소 주문 금액보다 작습니다. 시장가 매도 금액은 주문 수량 × 매수 1호가로 "
+        "업비트 거부: 최소 주문금액보다 작습니다. 시장가 매도 금액은 주문 수량 × 매수 1호가로 "
         "계산됩니다."
     ),
     "err_thirdparty_agreement": (
@@ -666,7 +666,7 @@ KO: dict[str, str] = {
     ),
     "err_market_not_found": "업비트에 {market} 마켓이 없습니다.",
     "err_duplicated_identifier": (
-        "업비트가 이 주문 id는 이미 쓰였다고 답했습니다. 주문이 있는지 확인하고 있으며, 두 번째 "
+        "업비트가 이 주문 ID는 이미 쓰였다고 답했습니다. 주문이 있는지 확인하고 있으며, 두 번째 "
         "주문은 보내지 않습니다."
     ),
     "err_order_not_found": "업비트에 그런 주문이 없습니다.",
@@ -732,12 +732,12 @@ KO: dict[str, str] = {
     "placed": (
         "<b>주문 접수</b> — {market}, {volume} {currency} 매도\n"
         "UUID: <code>{uuid}</code>\n"
-        "체결되면 알려 드리겠습니다."
+        "체결되면 알려 드립니다."
     ),
     "failed": ("<b>주문 실패</b> — {market}, {volume} {currency}\n{reason}"),
     "unknown": (
         "<b>주문 전송, 결과 확인 중</b> — {market}, {volume} {currency}\n"
-        "업비트가 제때 응답하지 않았습니다. 주문 id <code>{identifier}</code> 기준으로 결과를 확인해 알려 드리며, 주문을 다시 보내지는 "
+        "업비트가 제때 응답하지 않았습니다. 주문 ID <code>{identifier}</code> 기준으로 결과를 확인해 알려 드리며, 주문을 다시 보내지는 "
         "않습니다."
     ),
     "cancelled": "취소했습니다. 아무것도 매도되지 않았습니다.",
@@ -772,7 +772,7 @@ KO: dict[str, str] = {
     "fill_failed": (
         "❓ {mark}{currency} 매도 주문 확인 필요 · 업비트에 주문 없음\n"
         "{name}{market}, {requested} {currency}: 업비트가 몇 분에 걸쳐 여러 번 이 주문이 "
-        "없다고 답했습니다(주문 id <code>{identifier}</code>). 주문이 만들어지지 않았을 가능성이 "
+        "없다고 답했습니다(주문 ID <code>{identifier}</code>). 주문이 만들어지지 않았을 가능성이 "
         "큽니다. 업비트 계정에서 확인해 주세요. 하루 동안 계속 확인하고, 주문이 나타나면 알려 "
         "드립니다."
     ),
@@ -789,22 +789,22 @@ KO: dict[str, str] = {
     ),
     "bad_price": (
         "가격을 읽을 수 없습니다: <code>{price}</code>. "
-        "<code>@ 101,000,000</code>이나 <code>@0.0123</code>처럼 써 주세요."
+        "<code>@ 101,000,000</code>이나 <code>@0.0123</code>처럼 적어 주세요."
     ),
-    "price_not_positive": "가격은 0보다 커야 합니다 (입력: {price}).",
+    "price_not_positive": "가격은 0보다 커야 합니다(입력: {price}).",
     "price_too_long": (
-        "가격의 자릿수가 너무 많습니다: <code>{price}</code> (정수 15자리, 소수점 아래 8자리까지)."
+        "가격의 자릿수가 너무 많습니다: <code>{price}</code>(정수 15자리, 소수점 아래 8자리까지)."
     ),
-    "bad_slip": "슬리피지는 <code>슬리피지 1%</code>처럼 퍼센트로 써 주세요 (입력: <code>{slip}</code>).",
-    "slip_range": "슬리피지는 {low}%에서 {high}% 사이여야 합니다 (입력: {slip}).",
+    "bad_slip": "슬리피지는 <code>슬리피지 1%</code>처럼 퍼센트로 적어 주세요(입력: <code>{slip}</code>).",
+    "slip_range": "슬리피지는 {low}%에서 {high}% 사이여야 합니다(입력: {slip}).",
     "tail_conflict": (
         "가격(<code>@ 101,000,000</code>)과 슬리피지(<code>슬리피지 1%</code>) 중 하나만 "
-        "써 주세요."
+        "적어 주세요."
     ),
-    "no_limit_sell": "{market} 마켓은 지정가 매도를 받지 않습니다.",
+    "no_limit_sell": "{market} 마켓은 지정가 매도를 지원하지 않습니다.",
     "thin_book_hint": (
-        "보호 매도는 최저 매도가 이상의 호가만큼만 팝니다: <code>/sell {currency} all 슬리피지 1%</code>. "
-        "지정가 매도는 원하는 가격까지 기다립니다: <code>/sell {currency} all @ 가격</code>."
+        "보호 매도는 최저 매도가 이상으로 팔리는 만큼만 매도합니다: <code>/sell {currency} all 슬리피지 1%</code>. "
+        "지정가 매도는 원하는 가격에 체결될 때까지 기다립니다: <code>/sell {currency} all @ 가격</code>."
     ),
     "preview_limit": (
         "<b>지정가 매도 미리보기 — {market}</b>{name}\n"
@@ -826,7 +826,7 @@ KO: dict[str, str] = {
         "이보다 낮게는 팔지 않습니다.\n"
         "지금 체결 가능: {fillable} {currency}, 약 {gross}, 수수료({fee_rate}%) {fee}, "
         "실수령 <b>{net}</b>\n"
-        "{rest_line}최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리고 다시 팔 수 있게 해 드립니다.\n"
+        "{rest_line}최저 매도가 이상으로 바로 체결되지 않는 수량은 취소됩니다(IOC). 남은 수량은 알려 드리며 바로 다시 매도할 수 있습니다.\n"
         "{expires}까지 확인을 눌러 주세요({seconds}초)."
     ),
     "protected_rest": "⚠️ 호가가 얇아 미체결 예상 수량: 약 {rest} {currency}\n",
@@ -834,12 +834,12 @@ KO: dict[str, str] = {
         "미체결 수량: {rest} {currency} (최저 매도가 {price} 이상의 매수 호가가 부족했습니다)."
     ),
     "btn_sell_rest": "남은 {rest} {currency} 매도",
-    "btn_protected_offer": "🛡 보호 매도로 (슬리피지 {slip}%)",
-    "open_title": "<b>업비트 미체결 주문</b> ({page}페이지)",
+    "btn_protected_offer": "🛡 보호 매도로 전환(슬리피지 {slip}%)",
+    "open_title": "<b>업비트 미체결 주문</b> ({page}쪽)",
     "open_none": "업비트에 체결 대기 중인 주문이 없습니다.",
     "open_row": (
         "{number}{market} · {kind} {side} · {price}\n"
-        "  {executed} / {volume} {currency} 체결 ({progress}%) · {created}부터"
+        "  {executed} / {volume} {currency} 체결({progress}%) · {created} 주문"
     ),
     "open_side_ask": "매도",
     "open_side_bid": "매수",
@@ -853,7 +853,7 @@ KO: dict[str, str] = {
     "btn_next": "다음 ▶",
     "open_confirm": "<b>이 주문을 취소할까요?</b>\n{row}\nUUID: <code>{uuid}</code>",
     "btn_cancel_confirm": "✅ 주문 취소",
-    "btn_cancel_keep": "유지",
+    "btn_cancel_keep": "주문 유지",
     "open_cancelled_none": "<b>주문 취소 완료</b> — 체결된 수량은 없습니다.\n{row}",
     "open_cancelled_some": (
         "<b>주문 취소 완료</b>\n{row}\n이미 체결된 수량은 그대로이며, 체결 내역은 따로 "
@@ -864,8 +864,8 @@ KO: dict[str, str] = {
     ),
     "open_not_open": "이미 체결 완료되었거나 취소된 주문입니다.",
     "open_kept": "주문을 유지합니다.",
-    "open_usage": "사용법: <code>/open</code>, 두 번째 페이지는 <code>/open 2</code>",
-    "placing_cancel": "취소하는 중…",
+    "open_usage": "사용법: <code>/open</code>, 두 번째 쪽은 <code>/open 2</code>",
+    "placing_cancel": "취소하는 중입니다…",
     "open_failed": "<b>취소하지 못했습니다.</b> {reason}",
     "open_unavailable": "지금은 업비트에서 미체결 주문을 불러올 수 없습니다. {reason}",
     "cmd_open": "미체결 주문 보기·취소",
@@ -884,7 +884,7 @@ KO: dict[str, str] = {
     "orders_title": "<b>최근 주문 {count}건</b> (아래 버튼을 누르면 자세히 볼 수 있습니다)",
     "orders_none": "아직 주문 내역이 없습니다.",
     "orders_row": "{created} · {market} · {volume} {currency} · <b>{state}</b>\n<code>{uuid}</code>",
-    "order_usage": "사용법: <code>/order UUID</code> (/orders에서 복사하거나 주문을 누르세요).",
+    "order_usage": "사용법: <code>/order UUID</code> (/orders에서 복사하거나 주문 버튼을 눌러 주세요).",
     "order_not_found": "해당 UUID의 주문이 없습니다.",
     "order_detail": (
         "<b>주문 {market}</b> — {state}\n"
@@ -942,7 +942,7 @@ KO: dict[str, str] = {
     "settings_lang_en": "English",
     "lang_name": "한국어",
     "settings_saved": "저장했습니다.",
-    "settings_bad_language": "고를 수 없는 언어입니다: <code>{value}</code>. auto, ko, en 중에서 고르세요.",
+    "settings_bad_language": "지원하지 않는 언어입니다: <code>{value}</code>. auto, ko, en 중에서 골라 주세요.",
     "settings_bad_percents": (
         "빠른 매도 비율은 1~100 사이 정수 1~4개입니다. 예: "
         "<code>/settings quick 10 25 50 100</code>(입력: <code>{value}</code>)"
@@ -952,10 +952,10 @@ KO: dict[str, str] = {
         "사용법: <code>/alert BTC &gt;= 110,000,000</code>, <code>/alert BTC &lt;= 90,000,000</code>, "
         "<code>/alert BTC +20%</code>, <code>/alert BTC -10%</code>(매수평균가 기준)"
     ),
-    "alert_bad_price": "가격을 읽을 수 없습니다: <code>{price}</code>. 110,000,000이나 0.0123처럼 숫자로 입력하세요.",
+    "alert_bad_price": "가격을 읽을 수 없습니다: <code>{price}</code>. 110,000,000이나 0.0123처럼 숫자로 적어 주세요.",
     "alert_price_not_positive": "가격은 0보다 커야 합니다(입력: {price}).",
     "alert_price_digits": (
-        "가격 <code>{price}</code>의 자릿수가 너무 많습니다(정수 {whole}자리, 소수 {places}자리까지)."
+        "가격 <code>{price}</code>의 자릿수가 너무 많습니다(정수 {whole}자리, 소수점 아래 {places}자리까지)."
     ),
     "alert_bad_percent": (
         "변동률은 -99%에서 +1000% 사이여야 하고 0이 아니어야 합니다(입력: <code>{value}</code>)."
@@ -964,7 +964,7 @@ KO: dict[str, str] = {
         "+/-% 알림은 매수평균가 기준인데, 매수평균가가 있는 {currency} 보유분이 없습니다."
     ),
     "alert_already_met": "{market} 현재가({price})가 이미 {condition} 조건을 만족해 알림을 설정하지 않았습니다.",
-    "alert_too_many": "알림은 최대 {max}개까지 설정할 수 있습니다. /alerts에서 일부를 삭제하세요.",
+    "alert_too_many": "알림은 최대 {max}개까지 설정할 수 있습니다. /alerts에서 일부를 삭제해 주세요.",
     "alert_set": "🔔 알림 설정: {market} {condition}. 현재가 {price}.",
     "alert_above": "{price} 이상",
     "alert_below": "{price} 이하",
@@ -972,7 +972,7 @@ KO: dict[str, str] = {
     "alerts_title": "<b>가격 알림</b>({count}/{max})",
     "alerts_none": (
         "설정된 알림이 없습니다. <code>/alert BTC &gt;= 110,000,000</code>이나 "
-        "<code>/alert BTC +20%</code>로 설정하세요."
+        "<code>/alert BTC +20%</code>로 설정해 주세요."
     ),
     "alert_row": "#{number} {market} {condition}",
     "btn_alert_delete": "🗑 #{number} {market}",
@@ -995,7 +995,7 @@ KO: dict[str, str] = {
     "pnl_none": "매수평균가가 기록된 체결 완료 매도가 아직 없어 실현손익이 없습니다.",
     "pnl_unknown_basis": "매수평균가가 기록되지 않은 매도 {count}건은 제외했습니다.",
     "pnl_chart_caption": "일별 실현손익",
-    "pnl_usage": "사용법: <code>/pnl</code>(인자 없이). 일별·월별 실현손익을 보여 줍니다.",
+    "pnl_usage": "사용법: <code>/pnl</code>(인자 없이). 일별·월별 실현손익을 보여 드립니다.",
     "pnl_chart_failed": "이번에는 차트를 그리지 못했습니다. 위의 숫자는 모두 정확합니다.",
     "cmd_settings": "언어와 빠른 매도 버튼",
     "cmd_alert": "가격 알림: /alert BTC >= 110000000",
@@ -1016,7 +1016,7 @@ KO: dict[str, str] = {
         "평가손익: <b>{pnl} ({rate}%)</b>\n"
         "총 보유자산: <b>{total}</b>"
     ),
-    "balance_pick_hint": "매도할 코인을 누르세요({page}/{pages}쪽). 확인을 눌러야 매도됩니다.",
+    "balance_pick_hint": "매도할 코인을 눌러 주세요({page}/{pages}쪽). 확인을 눌러야 매도됩니다.",
     "btn_refresh": "🔄 새로고침",
     "btn_other_amount": "다른 수량",
     "refreshed": "새로 불러왔습니다.",
@@ -1043,25 +1043,25 @@ KO: dict[str, str] = {
     ),
     "unlock_wrong": "❌ 코드가 틀렸습니다. 매도 잠금이 유지됩니다. 다시 하려면 현재 코드를 보내 주세요.",
     "unlock_reused": "이미 사용한 코드입니다. 매도 잠금이 유지됩니다. 인증 앱에 다음 코드가 나오면 그 코드를 보내 주세요.",
-    "unlock_paused": "틀린 코드가 너무 많아 코드 입력을 잠시 막았습니다(다시 받는 시각 {until}). 매도 잠금이 유지됩니다.",
+    "unlock_paused": "틀린 코드가 너무 많아 {until}까지 코드를 받지 않습니다. 매도 잠금이 유지됩니다.",
     "sell_locked": "🔒 매도가 잠겨 있습니다. 아무것도 매도되지 않았습니다. 먼저 /unlock을 보내 주세요.",
     "claim_locked": "매도가 잠겨 있습니다. 아무것도 매도되지 않았습니다. 먼저 /unlock을 보내 주세요.",
     "claim_over_daily_limit": "하루 매도 한도에 도달했습니다. 아무것도 매도되지 않았습니다.",
     "over_daily_limit": (
         "<b>매도 안 됨: 하루 매도 한도</b> — {market}, {volume} {currency}\n"
-        "예상 금액: 약 {value} KRW · 하루 한도: {limit} KRW\n"
+        "예상 금액: 약 {value}원 · 하루 한도: {limit}원\n"
         "이 매도를 하면 오늘 매도액이 하루 한도를 넘습니다. 아무것도 매도되지 않았습니다.\n"
-        "오늘 남은 한도: <b>{left} KRW</b>(하루는 {zone} 기준 자정에 끝납니다)."
+        "오늘 남은 한도: <b>{left}원</b>(하루는 {zone} 기준 자정에 끝납니다)."
     ),
     "code_needed": (
-        "🔐 <b>인증 코드 필요</b> — {market}, {volume} {currency}(약 {value} KRW)\n"
+        "🔐 <b>인증 코드 필요</b> — {market}, {volume} {currency}(약 {value}원)\n"
         "인증 앱의 현재 6자리 코드를 메시지로 보내 주세요(마감 {expires}). "
         "코드가 담긴 메시지는 봇이 삭제합니다. 코드가 세 번 틀리면 이 매도는 취소됩니다."
     ),
     "code_alert": "인증 앱의 6자리 코드를 보내 주세요.",
     "code_wrong": "❌ 코드가 틀렸습니다. 아무것도 매도되지 않았습니다. 매도가 취소되기까지 남은 기회: {tries}번.",
     "code_reused": "이미 사용한 코드입니다. 아무것도 매도되지 않았습니다. 인증 앱에 다음 코드가 나오면 그 코드를 보내 주세요(남은 기회: {tries}번).",
-    "code_paused": "틀린 코드가 너무 많아 코드 입력을 잠시 막았습니다(다시 받는 시각 {until}). 아무것도 매도되지 않았습니다.",
+    "code_paused": "틀린 코드가 너무 많아 {until}까지 코드를 받지 않습니다. 아무것도 매도되지 않았습니다.",
     "code_too_many": "❌ <b>코드가 세 번 틀려 매도를 취소했습니다.</b> 아무것도 매도되지 않았습니다.",
     "code_nothing_waiting": "코드를 기다리는 매도나 /unlock이 없어 아무 일도 하지 않았습니다(보낸 메시지는 삭제했습니다).",
     "status_guards": "보호 장치: {lock} · {limit} · {totp}",
