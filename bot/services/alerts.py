@@ -316,7 +316,10 @@ class AlertService:
         return market, basis
 
     async def list(self, user_id: int) -> list[PriceAlert]:
-        return await self._repo.list_active(user_id)
+        # One already met is on its way to the user (its price is recorded before the
+        # message is sent): it is no longer theirs to see or delete.
+        alerts = await self._repo.list_active(user_id)
+        return [alert for alert in alerts if alert.triggered_price is None]
 
     async def delete(self, user_id: int, alert_id: int) -> PriceAlert | None:
         return await self._repo.delete_alert(alert_id, user_id)
