@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -347,6 +348,13 @@ class Driver:
         self.tg = tg
         self.upbit = upbit
         self.ends = ends
+        self._users = itertools.cycle((USER, *CROWD))
+
+    def next_user(self) -> int:
+        """The users take turns: one chat gets about one message a second from Telegram
+        (the stand-in's per-chat flood control), and a paced run of flows in one chat
+        would measure its 429 waits instead of the bot."""
+        return next(self._users)
 
     def sell(self, text: str = "/sell BTC 50%", user: int = USER) -> Flow:
         span_mark = self.upbit.span_mark()
@@ -473,8 +481,9 @@ def sell_flows(driver: Driver, count: int, pace: float) -> FlowRuns:
     for _ in range(count):
         next(steps)
         reset_btc(upbit)
-        flow = driver.sell()
-        notice = driver.notice(flow)
+        user = driver.next_user()
+        flow = driver.sell(user=user)
+        notice = driver.notice(flow, user=user)
         post = next(
             s
             for s in upbit.spans_since(flow.span_mark)
@@ -569,12 +578,12 @@ def run_balance(driver: Driver, plan: Plan, results: dict[str, Any]) -> None:
     for key, extra in (("balance_1_holding", False), ("balance_30_holdings", True)):
         set_holdings(driver.upbit, extra)
         limited = driver.upbit.rate_limited_count
-        driver.balance()  # warm-up
+        driver.balance(driver.next_user())  # warm-up
         samples: list[float] = []
         steps = paced(0.25)
         for _ in range(plan.balance):
             next(steps)
-            samples.append(driver.balance())
+            samples.append(driver.balance(driver.next_user()))
         results[key] = stats_ms(samples) | {
             "coins": 30 if extra else 1,
             "http_429": driver.upbit.rate_limited_count - limited,
@@ -589,13 +598,14 @@ def run_fills(driver: Driver, plan: Plan, key: str, results: dict[str, Any]) -> 
     try:
         for _ in range(plan.fill):
             reset_btc(upbit)
-            flow = driver.sell()
+            user = driver.next_user()
+            flow = driver.sell(user=user)
             # Let the wake-up sweep after placing finish, then fill at a random phase of the
             # poll cycle (a fixed delay would always land at the same point of the 1 s poll).
             time.sleep(0.25 + random.random())
             t_fill = time.time()
             upbit.fill_order(flow.uuid)
-            samples.append(driver.notice(flow, timeout=30).at - t_fill)
+            samples.append(driver.notice(flow, user=user, timeout=30).at - t_fill)
             time.sleep(0.1)
     finally:
         upbit.auto_fill = True
