@@ -493,10 +493,6 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 # -- guards ------------------------------------------------------------------------------
 
 
-def krw(value: Decimal) -> str:
-    return f"{n.quote_amount(value, 'KRW')} KRW"
-
-
 def guards_status(lang: str, g: GuardStatus) -> str:
     """One line of /status: which guards are on (never the secret)."""
     if g.daily_limit_krw is None:
@@ -505,13 +501,15 @@ def guards_status(lang: str, g: GuardStatus) -> str:
         limit = t(
             lang,
             "guard_limit",
-            limit=krw(g.daily_limit_krw),
-            left=krw(g.left_today_krw if g.left_today_krw is not None else Decimal(0)),
+            limit=money(lang, g.daily_limit_krw, "KRW"),
+            left=money(
+                lang, g.left_today_krw if g.left_today_krw is not None else Decimal(0), "KRW"
+            ),
         )
     if not g.totp_on:
         totp = t(lang, "guard_totp_off")
     elif g.totp_above_krw > 0:
-        totp = t(lang, "guard_totp_above", above=krw(g.totp_above_krw))
+        totp = t(lang, "guard_totp_above", above=money(lang, g.totp_above_krw, "KRW"))
     else:
         totp = t(lang, "guard_totp_all")
     return t(

@@ -326,5 +326,6 @@ async def test_status_shows_the_guards_never_the_secret(
         assert "one-time code above 2,000,000 KRW" in text
         assert "selling allowed" in text
     else:
-        assert "하루 한도 5,000,000 KRW" in text
+        assert "하루 한도 5,000,000원(오늘 5,000,000원 남음)" in text
+        assert "2,000,000원 초과 매도에 인증 코드" in text
     assert SECRET not in text and SECRET.lower() not in text
