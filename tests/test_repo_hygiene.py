@@ -11,7 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUTSIDE = re.compile(
     r"\b(?:STYLE|UPBIT|TELEGRAM|DESIGN|SPEC)\.md\b"  # documents outside the repository
-    r"|/work/(?:shared|main|wt)\b"  # a development machine's folders
+    r"|/wor[k]/(?:shared|main|wt)\b"  # a development machine's folders
 )
 
 
