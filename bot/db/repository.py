@@ -139,6 +139,31 @@ async def db_now(session: AsyncSession) -> datetime:
     return value.astimezone(UTC)
 
 
+def _new_order_row(order: NewOrder, *, uuid: str | None, state: OrderState) -> OrderRow:
+    """The log row for ``order`` as first written (nothing executed yet)."""
+    return OrderRow(
+        identifier=order.identifier,
+        uuid=uuid,
+        pending_id=order.pending_id,
+        user_id=order.user_id,
+        chat_id=order.chat_id,
+        lang=order.lang,
+        market=order.market,
+        side=order.side,
+        ord_type=order.ord_type,
+        requested_volume=order.requested_volume,
+        state=state.value,
+        executed_volume=0,
+        avg_buy_price=order.avg_buy_price,
+        paper=order.paper,
+        created_at=order.created_at,
+        updated_at=order.created_at,
+        price=order.price,
+        time_in_force=order.time_in_force,
+        slip_percent=order.slip_percent,
+    )
+
+
 class SqlOrderRepository:
     """Implements `bot.services.ports.OrderRepository`."""
 
@@ -300,27 +325,7 @@ class SqlOrderRepository:
     # -- orders -----------------------------------------------------------------------
 
     async def record_submitting(self, order: NewOrder) -> OrderRecord:
-        row = OrderRow(
-            identifier=order.identifier,
-            uuid=None,
-            pending_id=order.pending_id,
-            user_id=order.user_id,
-            chat_id=order.chat_id,
-            lang=order.lang,
-            market=order.market,
-            side=order.side,
-            ord_type=order.ord_type,
-            requested_volume=order.requested_volume,
-            state=OrderState.SUBMITTING.value,
-            executed_volume=0,
-            avg_buy_price=order.avg_buy_price,
-            paper=order.paper,
-            created_at=order.created_at,
-            updated_at=order.created_at,
-            price=order.price,
-            time_in_force=order.time_in_force,
-            slip_percent=order.slip_percent,
-        )
+        row = _new_order_row(order, uuid=None, state=OrderState.SUBMITTING)
         try:
             async with self._sessions() as session, session.begin():
                 session.add(row)
@@ -335,25 +340,7 @@ class SqlOrderRepository:
         """Put an order Upbit already has (placed elsewhere, e.g. in Upbit's app) into the
         log, in state WAIT, so the fill watcher follows and announces it like our own. When
         the uuid is already in the log (another process adopted it first) that row wins."""
-        row = OrderRow(
-            identifier=order.identifier,
-            uuid=uuid,
-            pending_id=None,
-            user_id=order.user_id,
-            chat_id=order.chat_id,
-            lang=order.lang,
-            market=order.market,
-            side=order.side,
-            ord_type=order.ord_type,
-            requested_volume=order.requested_volume,
-            state=OrderState.WAIT.value,
-            executed_volume=0,
-            paper=order.paper,
-            created_at=order.created_at,
-            updated_at=order.created_at,
-            price=order.price,
-            time_in_force=order.time_in_force,
-        )
+        row = _new_order_row(order, uuid=uuid, state=OrderState.WAIT)
         try:
             async with self._sessions() as session, session.begin():
                 session.add(row)
