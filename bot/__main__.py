@@ -19,10 +19,12 @@ def main() -> None:
     # Imported only now, so a configuration error is reported without loading the world.
     from bot.db.migrate_process import MigrationFailed, upgrade_in_child_process
     from bot.db.revision import is_at_head
+    from bot.db.sqlite_schema import create_if_new
 
     # Alembic (in a child process) only when the schema is behind: most starts find it at
-    # head, and a cheap look at alembic_version saves the child's start-up.
-    if not is_at_head(settings.database_url):
+    # head (a cheap look at alembic_version), and a new SQLite database gets the schema the
+    # migrations build from their snapshot, in-process; either saves the child's start-up.
+    if not is_at_head(settings.database_url) and not create_if_new(settings.database_url):
         try:
             upgrade_in_child_process(settings.database_url, settings.log_level)
         except MigrationFailed as exc:

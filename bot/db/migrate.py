@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.engine import create_engine, to_async_url
-from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV
+from bot.db.migrate_process import MIGRATE_LOG_LEVEL_ENV, MIGRATE_URL_ENV, sqlite_lock_path
 
 # pg_advisory_lock key shared by every process of this bot ("upsb" + "migr" in ASCII).
 ADVISORY_LOCK_KEY = 0x7570_7362_6D69_6772
@@ -74,8 +74,9 @@ async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
     if not database or database == ":memory:" or database.startswith("file:"):
         yield
         return
-    lock_path = Path(f"{database}.migrate-lock")
-    fd = await asyncio.to_thread(os.open, lock_path, os.O_CREAT | os.O_WRONLY, 0o600)
+    fd = await asyncio.to_thread(
+        os.open, sqlite_lock_path(database), os.O_CREAT | os.O_WRONLY, 0o600
+    )
     handle = os.fdopen(fd, "a")
     try:
         await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)

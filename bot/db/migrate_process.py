@@ -9,9 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 MIGRATE_URL_ENV = "UPBIT_SELL_BOT_MIGRATE_URL"
 MIGRATE_LOG_LEVEL_ENV = "UPBIT_SELL_BOT_MIGRATE_LOG_LEVEL"
+
+
+def sqlite_lock_path(database: str) -> Path:
+    """The file whose exclusive lock serialises schema changes to the SQLite file
+    ``database`` across processes (PostgreSQL uses an advisory lock instead)."""
+    return Path(f"{database}.migrate-lock")
 
 
 class MigrationFailed(RuntimeError):
