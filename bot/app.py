@@ -341,6 +341,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(balance.pick_button, pattern=kb.PICK_PATTERN))
     app.add_handler(CallbackQueryHandler(balance.page_button, pattern=kb.PAGE_PATTERN))
     app.add_handler(
+        CallbackQueryHandler(balance.balance_page_button, pattern=kb.BALANCE_PAGE_PATTERN)
+    )
+    app.add_handler(
         CallbackQueryHandler(balance.other_amount_button, pattern=kb.OTHER_AMOUNT_PATTERN)
     )
     app.add_handler(CallbackQueryHandler(history.order_button, pattern=kb.ORDER_PATTERN))

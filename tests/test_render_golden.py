@@ -141,6 +141,10 @@ def rendered(lang: str) -> str:
     sections = {
         "balance": render.balance(lang, PORTFOLIO),
         "balance, picker page 2 of 6": render.balance(lang, PORTFOLIO, pick_page=(2, 6)),
+        "balance, page 2 of 3 (two holdings a page)": render.balance_page(
+            lang, PORTFOLIO.page(2, 2)
+        ),
+        "balance, last page (dust only)": render.balance_page(lang, PORTFOLIO.page(3, 2)),
         "preview": render.preview(lang, PREVIEW, NOW, SEOUL),
         "preview, warning, no buy price": render.preview(
             lang, replace(PREVIEW, warning=True, avg_buy_price=D(0), name=None), NOW, SEOUL

@@ -78,6 +78,48 @@ class Portfolio:
     def sellable(self) -> tuple[Holding, ...]:
         return tuple(h for h in self.holdings if h.sellable)
 
+    def page(self, number: int, size: int) -> PortfolioPage:
+        """Page ``number`` (from 1) of the holdings in their order (cash, then the most
+        valuable first), ``size`` a page. A number past the end (the holdings changed since
+        the page was offered) gives the last page, flagged ``moved``."""
+        pages = max(1, -(-len(self.holdings) // size))
+        shown = min(max(number, 1), pages)
+        start = (shown - 1) * size
+        return PortfolioPage(
+            self,
+            self.holdings[start : start + size],
+            shown,
+            pages,
+            start + 1,
+            moved=shown != number,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioPage:
+    """One page of a portfolio's holdings; the totals stay the whole portfolio's."""
+
+    portfolio: Portfolio
+    holdings: tuple[Holding, ...]
+    number: int  # from 1
+    pages: int
+    first: int  # position of the first holding shown, from 1
+    moved: bool = False  # the page asked for is gone: this is the nearest one
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.holdings) - 1
+
+    @property
+    def previous(self) -> int:
+        """The page before this one; the first page's is the last (the list wraps round,
+        so the least valuable holdings are one press away)."""
+        return self.number - 1 if self.number > 1 else self.pages
+
+    @property
+    def next(self) -> int:
+        return self.number + 1 if self.number < self.pages else 1
+
 
 class PortfolioService:
     def __init__(self, exchange: Exchange, markets: MarketDirectory | None = None) -> None:
@@ -168,7 +210,11 @@ class PortfolioService:
                     cost_krw=cost_krw,
                 )
             )
-        holdings.sort(key=lambda h: (h.market is not None, -(h.value_krw or Decimal(0))))
+        # Cash first, then the most valuable (in KRW); the ticker breaks ties so a page of a
+        # paged /balance holds the same coins from one read to the next.
+        holdings.sort(
+            key=lambda h: (h.market is not None, -(h.value_krw or Decimal(0)), h.currency)
+        )
         return Portfolio(
             tuple(holdings),
             total,

@@ -501,6 +501,18 @@ EN: dict[str, str] = {
         "Tap a coin to sell some of it (page {page} of {pages}); nothing is sold without Confirm."
     ),
     "btn_refresh": "🔄 Refresh",
+    "balance_page_title": (
+        "<b>Your Upbit holdings</b> · page {page} of {pages} "
+        "(holdings {rows} of {count}, most valuable first)"
+    ),
+    "balance_page_rows": "{first}-{last}",
+    "balance_page_hint": "◀ ▶ turn the pages; the middle button reads this page again.",
+    "balance_page_moved": "Your holdings changed: this is page {page} of {pages}.",
+    "balance_page_whole": "Your holdings fit in one message again.",
+    "balance_page_unknown": "This button no longer works. Send /balance again.",
+    "btn_page_prev": "◀",
+    "btn_page_next": "▶",
+    "btn_page_at": "🔄 {page}/{pages}",
     "btn_other_amount": "Another amount",
     "refreshed": "Updated.",
     "sell_pick": "<b>Sell</b> — which coin? (page {page} of {pages})",
@@ -1018,6 +1030,17 @@ KO: dict[str, str] = {
     ),
     "balance_pick_hint": "매도할 코인을 눌러 주세요({page}/{pages}쪽). 확인을 눌러야 매도됩니다.",
     "btn_refresh": "🔄 새로고침",
+    "balance_page_title": (
+        "<b>업비트 보유자산</b> · {page}/{pages}쪽 (평가금액 순 {rows}번째, 전체 {count}개)"
+    ),
+    "balance_page_rows": "{first}~{last}",
+    "balance_page_hint": "◀ ▶ 버튼으로 쪽을 넘기고, 가운데 버튼을 누르면 이 쪽을 새로 불러옵니다.",
+    "balance_page_moved": "보유자산이 바뀌어 {page}/{pages}쪽을 보여 드립니다.",
+    "balance_page_whole": "이제 보유자산을 한 번에 모두 보여 드립니다.",
+    "balance_page_unknown": "더 이상 쓸 수 없는 버튼입니다. /balance를 다시 보내 주세요.",
+    "btn_page_prev": "◀",
+    "btn_page_next": "▶",
+    "btn_page_at": "🔄 {page}/{pages}",
     "btn_other_amount": "다른 수량",
     "refreshed": "새로 불러왔습니다.",
     "sell_pick": "<b>매도</b> — 어떤 코인을 매도할까요? ({page}/{pages}쪽)",

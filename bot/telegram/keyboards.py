@@ -17,7 +17,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.errors import ServiceError
-from bot.services.portfolio import Holding, Portfolio
+from bot.services.portfolio import Holding, Portfolio, PortfolioPage
 from bot.telegram.i18n import t
 
 _CONFIRM = re.compile(r"sc:([A-Za-z0-9_-]{8,32})")
@@ -27,6 +27,7 @@ _QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(100|[1-9][0-9]?)")
 _PICK = re.compile(r"sp:([bs]):([A-Z]{2,6}-[A-Z0-9]{1,15})")
 _OTHER_AMOUNT = re.compile(r"sa:([A-Z]{2,6}-[A-Z0-9]{1,15})")
 _PAGE = re.compile(r"pg:([bs]):([0-9]{1,3})")
+_BALANCE_PAGE = re.compile(r"bp:([1-9][0-9]{0,3})")
 _ORDER = re.compile(r"od:([0-9a-fA-F-]{8,40})")
 MARKET_IN_TEXT = re.compile(r"\(([A-Z]{2,6}-[A-Z0-9]{1,15})\)")
 
@@ -41,6 +42,7 @@ REST_PATTERN = r"^sr:"
 PICK_PATTERN = r"^sp:"
 OTHER_AMOUNT_PATTERN = r"^sa:"
 PAGE_PATTERN = r"^pg:"
+BALANCE_PAGE_PATTERN = r"^bp:"
 REFRESH_PATTERN = r"^br$"
 ORDER_PATTERN = r"^od:"
 REFRESH_DATA = "br"
@@ -110,6 +112,16 @@ def parse_other_amount(data: str | None) -> str | None:
 def parse_page(data: str | None) -> Page | None:
     match = _PAGE.fullmatch(data or "")
     return Page(match.group(1), int(match.group(2))) if match and int(match.group(2)) else None
+
+
+def balance_page_data(number: int) -> str:
+    return f"bp:{number}"
+
+
+def parse_balance_page(data: str | None) -> int | None:
+    """The page a /balance page button asks for (from 1); None for anything forged."""
+    match = _BALANCE_PAGE.fullmatch(data or "")
+    return int(match.group(1)) if match else None
 
 
 def parse_order(data: str | None) -> str | None:
@@ -184,6 +196,38 @@ def balance_keyboard(
         and (row := quick_sell_row(h.market, h.currency, percents)) is not None
     ]
     return InlineKeyboardMarkup([*rows, refresh])
+
+
+def balance_page_keyboard(
+    lang: str, page: PortfolioPage, percents: Sequence[int]
+) -> InlineKeyboardMarkup:
+    """A /balance page: the quick-sell row of each sellable coin on it, then ◀, the page
+    counter (which reads the page again) and ▶. The list wraps round: ◀ on the first page
+    goes to the last."""
+    rows = [
+        row
+        for h in page.holdings
+        if h.sellable
+        and h.market is not None
+        and (row := quick_sell_row(h.market, h.currency, percents)) is not None
+    ]
+    here = InlineKeyboardButton(
+        t(lang, "btn_page_at", page=page.number, pages=page.pages),
+        callback_data=balance_page_data(page.number),
+    )
+    if page.pages > 1:
+        nav = [
+            InlineKeyboardButton(
+                t(lang, "btn_page_prev"), callback_data=balance_page_data(page.previous)
+            ),
+            here,
+            InlineKeyboardButton(
+                t(lang, "btn_page_next"), callback_data=balance_page_data(page.next)
+            ),
+        ]
+    else:
+        nav = [here]
+    return InlineKeyboardMarkup([*rows, nav])
 
 
 def picker_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from bot.services.errors import ServiceError
 from bot.services.guards import GuardStatus
 from bot.services.history import StatusReport
 from bot.services.markets import CoinName
-from bot.services.portfolio import Holding, Portfolio
+from bot.services.portfolio import Holding, Portfolio, PortfolioPage
 from bot.services.self_trade import OwnBids, PreventedBids
 from bot.services.sell import ConfirmResult, ConfirmStatus, SellPreview
 from bot.telegram import keyboards
@@ -266,33 +266,82 @@ def balance(lang: str, portfolio: Portfolio, *, pick_page: tuple[int, int] | Non
     """/balance: cash, one block per coin (name, amounts, buy and current price, value and
     평가손익 in won and percent, marks), then the totals. ``pick_page`` (page, pages) when
     the coins are offered as a paged picker instead of quick-sell rows."""
+    return "\n\n".join(_balance_blocks(lang, portfolio, pick_page))
+
+
+def balance_within(
+    lang: str, portfolio: Portfolio, limit: int, *, pick_page: tuple[int, int] | None = None
+) -> str | None:
+    """``balance(...)`` when it is at most ``limit`` characters long, else None, found
+    without rendering the rows past the limit (a 300-coin account stops after ~25)."""
+    blocks: list[str] = []
+    length = -2
+    for block in _balance_blocks(lang, portfolio, pick_page):
+        length += len(block) + 2
+        if length > limit:
+            return None
+        blocks.append(block)
+    return "\n\n".join(blocks)
+
+
+def _balance_blocks(
+    lang: str, portfolio: Portfolio, pick_page: tuple[int, int] | None
+) -> Iterator[str]:
     if not portfolio.holdings:
-        return t(lang, "balance_empty")
-    blocks = [t(lang, "balance_title")]
+        yield t(lang, "balance_empty")
+        return
+    yield t(lang, "balance_title")
     for h in portfolio.holdings:
-        blocks.append(_holding(lang, h))
-    if portfolio.coins_cost_krw > 0:
-        rate = portfolio.pnl_percent
-        blocks.append(
-            t(
-                lang,
-                "balance_totals",
-                cost=money(lang, portfolio.coins_cost_krw, "KRW"),
-                value=money(lang, portfolio.coins_value_krw, "KRW"),
-                pnl=signed_money(lang, portfolio.pnl_krw, "KRW"),
-                rate=n.signed_percent(rate) if rate is not None else DASH,
-                total=money(lang, portfolio.total_krw, "KRW"),
-            )
-        )
-    else:
-        blocks.append(t(lang, "balance_total", total=money(lang, portfolio.total_krw, "KRW")))
+        yield _holding(lang, h)
+    yield _totals(lang, portfolio)
     if portfolio.sellable:
         if pick_page is not None:
             page, pages = pick_page
-            blocks.append(t(lang, "balance_pick_hint", page=page, pages=pages))
+            yield t(lang, "balance_pick_hint", page=page, pages=pages)
         else:
-            blocks.append(t(lang, "balance_buttons_hint"))
+            yield t(lang, "balance_buttons_hint")
+
+
+def balance_page(lang: str, page: PortfolioPage) -> str:
+    """One page of a /balance too long for one message: which rows these are, the rows,
+    then the totals of the whole account (every page carries them)."""
+    portfolio = page.portfolio
+    blocks = [
+        t(
+            lang,
+            "balance_page_title",
+            page=page.number,
+            pages=page.pages,
+            rows=(
+                str(page.first)
+                if page.first == page.last
+                else t(lang, "balance_page_rows", first=page.first, last=page.last)
+            ),
+            count=len(portfolio.holdings),
+        )
+    ]
+    blocks.extend(_holding(lang, h) for h in page.holdings)
+    blocks.append(_totals(lang, portfolio))
+    hint = t(lang, "balance_page_hint")
+    if any(h.sellable for h in page.holdings):
+        hint = f"{hint}\n{t(lang, 'balance_buttons_hint')}"
+    blocks.append(hint)
     return "\n\n".join(blocks)
+
+
+def _totals(lang: str, portfolio: Portfolio) -> str:
+    if portfolio.coins_cost_krw <= 0:
+        return t(lang, "balance_total", total=money(lang, portfolio.total_krw, "KRW"))
+    rate = portfolio.pnl_percent
+    return t(
+        lang,
+        "balance_totals",
+        cost=money(lang, portfolio.coins_cost_krw, "KRW"),
+        value=money(lang, portfolio.coins_value_krw, "KRW"),
+        pnl=signed_money(lang, portfolio.pnl_krw, "KRW"),
+        rate=n.signed_percent(rate) if rate is not None else DASH,
+        total=money(lang, portfolio.total_krw, "KRW"),
+    )
 
 
 def _holding(lang: str, h: Holding) -> str:

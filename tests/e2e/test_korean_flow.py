@@ -8,6 +8,7 @@ button data and answer ``GET /v1/market/all`` with Korean and English names).
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -298,7 +299,7 @@ async def test_balance_in_korean_with_profit_in_won_warning_and_refresh(
     assert "⚠️ 업비트 투자유의 종목입니다." in text_of(preview)
 
 
-async def test_balance_with_150_holdings_arrives_whole_with_every_coin_reachable(
+async def test_balance_with_150_holdings_is_one_message_with_pages_and_every_coin_reachable(
     bot_factory: BotFactory,
 ) -> None:
     bot = await bot_factory()
@@ -314,41 +315,33 @@ async def test_balance_with_150_holdings_arrives_whole_with_every_coin_reachable
         bot.upbit.set_account(code, balance=10 + i, avg_buy_price=1000)
     mark = bot.tg.mark()
     bot.tg.send_command(USER, "/balance", **KO)
-    last = await bot.tg.await_message(USER, lambda c: bool(buttons(c)), after=mark, timeout=15)
-    sent = bot.tg.calls("sendMessage", after=mark)
-    assert all(c.ok for c in sent) and len(sent) > 1  # split, every part accepted
-    for call in sent:
-        within_telegram_limits(call)
-    text = "\n".join(text_of(c) for c in sent)
-    for i, code in enumerate(codes):
-        assert f"<b>코인{i:03d}</b> {code}" in text
-    assert "총 보유자산" in text
+    first = await bot.tg.await_message(USER, lambda c: bool(buttons(c)), after=mark, timeout=15)
+    assert [c.ok for c in bot.tg.calls("sendMessage", after=mark)] == [True]  # one message
+    assert "<b>업비트 보유자산</b> · 1/16쪽 (평가금액 순 1~10번째, 전체 154개)" in text_of(first)
+    assert "총 보유자산" in text_of(first)
+    assert data_of(first)[-3:] == ["bp:16", "bp:1", "bp:2"]
 
-    # Page through the picker: every sellable coin has a button on some page.
-    reachable: set[str] = set()
-    current, page = last, 1
-    while True:
+    # ▶ through every page of the same message: each coin on exactly one page, each
+    # sellable one with its quick-sell buttons there.
+    seen: list[str] = []
+    sells: set[str] = set()
+    current = first
+    for page in range(1, 17):
         within_telegram_limits(current)
-        reachable |= {d.removeprefix("sp:b:") for d in data_of(current) if d.startswith("sp:b:")}
-        following = f"pg:b:{page + 1}"
-        if following not in data_of(current):
+        assert f" · {page}/16쪽 " in text_of(current)
+        seen += re.findall(r"<b>코인\d{3}</b> (K\d{3})", text_of(current))
+        sells |= {d.removeprefix("qs:").removesuffix(":100") for d in data_of(current)}
+        if page == 16:
             break
-        mark = await press_and_wait(bot, last, following, **KO)
-        current = await bot.tg.await_call(
-            "editMessageReplyMarkup",
-            lambda c: int(c.params.get("message_id", 0)) == message_id(last),
-            after=mark,
-            timeout=10,
-        )
-        page += 1
-    assert page == 6  # 153 coins, 30 a page
-    assert {f"KRW-{code}" for code in codes} | {"KRW-BTC", "KRW-ETH", "KRW-XRP"} == reachable
+        mark = await press_and_wait(bot, first, f"bp:{page + 1}", **KO)
+        current = await bot.edit_after(mark, message_id(first))
+    assert sorted(seen) == codes
+    assert {f"KRW-{code}" for code in codes} <= sells
+    assert "<b>코인000</b> K000" in text_of(current)  # the least valuable comes last
+    assert data_of(current)[-1] == "bp:1"  # ▶ on the last page goes round to the first
 
-    # A coin from the last page opens its amounts; one of them opens the usual preview.
-    mark = await press_and_wait(bot, last, "sp:b:KRW-K000", **KO)
-    amounts = await bot.message_after(mark, contains="얼마나 매도할까요?")
-    assert data_of(amounts)[:3] == ["qs:KRW-K000:25", "qs:KRW-K000:50", "qs:KRW-K000:100"]
-    mark = await press_and_wait(bot, amounts, "qs:KRW-K000:100", **KO)
+    # A coin from the last page: its quick-sell opens the usual preview.
+    mark = await press_and_wait(bot, first, "qs:KRW-K000:100", **KO)
     preview = await bot.message_after(mark, contains="매도 미리보기 — KRW-K000")
     assert "매도 수량: <b>10 K000</b>" in text_of(preview)
 

@@ -1,18 +1,21 @@
-"""/balance and the buttons that need no typing: Refresh, the coin picker (its pages and
-coins), a coin's amounts and "another amount". Thin: the figures come from
-`bot.services.portfolio`; a chosen amount opens the usual preview (`handlers.sell`)."""
+"""/balance and the buttons that need no typing: Refresh, the pages of a large /balance, the
+coin picker (its pages and coins), a coin's amounts and "another amount". Thin: the figures
+come from `bot.services.portfolio`, what a message shows from `bot.telegram.balance_view`; a
+chosen amount opens the usual preview (`handlers.sell`)."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import ForceReply, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.services.amounts import parse_asset
 from bot.services.errors import ServiceError
 from bot.services.portfolio import Holding, Portfolio
 from bot.telegram import render
+from bot.telegram.balance_view import BalanceView, balance_view
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly, edit_html, edit_markup, send_html
 from bot.telegram.handlers.common import reply, user_lang, user_settings
@@ -24,11 +27,11 @@ from bot.telegram.keyboards import (
     amounts_keyboard,
     balance_keyboard,
     pages,
+    parse_balance_page,
     parse_other_amount,
     parse_page,
     parse_pick,
     sell_picker,
-    uses_picker,
 )
 
 log = logging.getLogger(__name__)
@@ -48,11 +51,6 @@ async def _portfolio(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Port
         return None
 
 
-def _balance_text(lang: str, portfolio: Portfolio, percents: tuple[int, ...]) -> str:
-    picker = uses_picker(portfolio, percents)
-    return render.balance(lang, portfolio, pick_page=(1, pages(portfolio)) if picker else None)
-
-
 async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     lang = user_lang(update, context)
@@ -62,46 +60,86 @@ async def balance_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     portfolio = await _portfolio(update, context)
     if portfolio is None:
         return
-    percents = quick_sell_percents(context)
+    view = balance_view(lang, portfolio, quick_sell_percents(context), paper=svc.paper)
     await send_html(
-        context.bot,
-        chat.id,
-        _balance_text(lang, portfolio, percents),
-        lang=lang,
-        paper=svc.paper,
-        reply_markup=balance_keyboard(lang, portfolio, percents),
+        context.bot, chat.id, view.text, lang=lang, paper=svc.paper, reply_markup=view.keyboard
     )
 
 
-async def refresh_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """🔄 under /balance: the holdings read again, in place when they fit one message."""
+async def _show_in_place(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, view: BalanceView
+) -> None:
+    """Put ``view`` in the pressed message; a message Telegram no longer lets us edit (gone,
+    too old) gets a new one instead."""
     query = update.callback_query
     chat = update.effective_chat
     if query is None or chat is None:
         return
     svc = services(context)
     lang = user_lang(update, context)
+    if query.message is not None:
+        try:
+            await edit_html(
+                context.bot,
+                chat.id,
+                query.message.message_id,
+                view.text,
+                lang=lang,
+                paper=svc.paper,
+                reply_markup=view.keyboard,
+            )
+            return
+        except BadRequest as exc:
+            log.info("balance message not editable, sending anew: %s", exc.message)
+    await send_html(
+        context.bot, chat.id, view.text, lang=lang, paper=svc.paper, reply_markup=view.keyboard
+    )
+
+
+async def refresh_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🔄 under /balance: the holdings read again, in place (the first page of a large
+    account)."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = user_lang(update, context)
     portfolio = await _portfolio(update, context)
     if portfolio is None:
         await answer_quietly(query)
         return
     await answer_quietly(query, t(lang, "refreshed"))
-    percents = quick_sell_percents(context)
-    text = _balance_text(lang, portfolio, percents)
-    keyboard = balance_keyboard(lang, portfolio, percents)
-    message = query.message
-    if message is not None and len(render.split_message(text)) == 1:
-        await edit_html(
-            context.bot,
-            chat.id,
-            message.message_id,
-            text,
-            lang=lang,
-            paper=svc.paper,
-            reply_markup=keyboard,
-        )
+    view = balance_view(
+        lang, portfolio, quick_sell_percents(context), paper=services(context).paper
+    )
+    await _show_in_place(update, context, view)
+
+
+async def balance_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """◀ / 🔄 n/N / ▶ under a large /balance: that page, read afresh, in the same message.
+    A page that is gone shows the nearest one; an account that shrank shows whole."""
+    query = update.callback_query
+    if query is None:
         return
-    await send_html(context.bot, chat.id, text, lang=lang, paper=svc.paper, reply_markup=keyboard)
+    lang = user_lang(update, context)
+    number = parse_balance_page(query.data)
+    if number is None:
+        await answer_quietly(query, t(lang, "balance_page_unknown"), show_alert=True)
+        return
+    portfolio = await _portfolio(update, context)
+    if portfolio is None:
+        await answer_quietly(query)
+        return
+    view = balance_view(
+        lang, portfolio, quick_sell_percents(context), paper=services(context).paper, page=number
+    )
+    if view.page is None:
+        note: str | None = t(lang, "balance_page_whole")
+    elif view.page.moved:
+        note = t(lang, "balance_page_moved", page=view.page.number, pages=view.page.pages)
+    else:
+        note = None
+    await answer_quietly(query, note)
+    await _show_in_place(update, context, view)
 
 
 async def sell_picker_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,7 +272,14 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if portfolio is None:
         return
     if page.origin == FROM_BALANCE:
-        keyboard = balance_keyboard(lang, portfolio, quick_sell_percents(context), page.page)
+        percents = quick_sell_percents(context)
+        view = balance_view(lang, portfolio, percents, paper=services(context).paper)
+        if view.page is not None:
+            # The account no longer fits one message (or the message is from before pages):
+            # its first page replaces the picker.
+            await _show_in_place(update, context, view)
+            return
+        keyboard = balance_keyboard(lang, portfolio, percents, page.page)
         await edit_markup(context.bot, chat.id, query.message.message_id, keyboard)
         return
     number = min(page.page, pages(portfolio))
