@@ -2,10 +2,12 @@
 
 WebSocket ``myOrder`` events only wake the watcher; the figures always come from
 ``GET /v1/order``. A final event (``done``, ``cancel``) reads that one order at once, beside
-any sweep in progress, and announces it. While the socket is down (or off) the watcher polls
-every ``poll_interval``; while it is up it still sweeps every ``safety_interval`` in case an
-event was lost. Each final order is announced through `bot.services.announce` (the one
-announce-once protocol), so two watchers in two processes never both send.
+any sweep in progress, and announces it; only when that read cannot settle it (a failed
+lookup or send, an order not yet in the log) does it wake a sweep. Other events wake a sweep.
+While the socket is down (or off) the watcher polls every ``poll_interval``; while it is up
+it still sweeps every ``safety_interval`` in case an event was lost. Each final order is
+announced through `bot.services.announce` (the one announce-once protocol), so two watchers
+in two processes never both send.
 
 Orders Upbit already numbered are read a hundred at a time (``GET /v1/orders/uuids``, no
 trades); only an order whose state or executed volume moved (or that the batch did not
@@ -171,30 +173,39 @@ class FillWatcher:
     async def _on_event(self, event: MyOrderEvent) -> None:
         log.debug("myOrder event uuid=%s state=%s", event.uuid, event.state)
         if event.state in FINAL_EVENT_STATES:
+            # The event's own read announces the order; it wakes the sweep only when it
+            # could not (a sweep beside it would read every open order again, hundreds of
+            # them, and hold up this very notice).
             task = asyncio.create_task(self._read_final(event))
             self._event_reads.add(task)
             task.add_done_callback(self._event_reads.discard)
+            return
         self.wake()
 
     async def _read_final(self, event: MyOrderEvent) -> None:
-        """Read the order an event says is final now, without waiting for a sweep."""
+        """Read the order an event says is final now, without waiting for a sweep; wake
+        the sweep unless the order was announced here (or is not this process's)."""
+        settled = False
         try:
             record = await self._repo.get_order_by_uuid(event.uuid) if event.uuid else None
             if record is None and event.identifier:
                 record = await self._repo.get_order_by_identifier(event.identifier)
-            if record is None or record.state.is_final or record.paper != self._paper:
+            if record is not None and record.paper != self._paper:
+                settled = True  # the other mode's processes follow it
                 return
-            await self._refresh_bounded(record)
-            refreshed = await self._repo.get_order(record.id)
-            if (
-                refreshed is not None
-                and refreshed.state.is_final
-                and not await self._announce(refreshed)
-            ):
+            if record is None or record.state.is_final:
+                return  # not in the log yet, or final already: the sweep looks
+            refreshed = await self._refresh_bounded(record)
+            if refreshed is None or not refreshed.state.is_final:
+                return
+            settled = await self._announce(refreshed)
+            if not settled:
                 self._undelivered = True  # retried by the sweeps, at poll pace
-                self.wake()
         except Exception:
             log.exception("reading a final order failed uuid=%s", event.uuid)
+        finally:
+            if not settled:
+                self.wake()
 
     async def _on_ws_state(self, connected: bool) -> None:
         if connected != self._ws_connected:
@@ -246,15 +257,18 @@ class FillWatcher:
                 moved.append(record)
         return moved
 
-    async def _refresh_bounded(self, record: OrderRecord) -> None:
+    async def _refresh_bounded(self, record: OrderRecord) -> OrderRecord | None:
+        """The order as the log now holds it after a lookup; None when the lookup (or the
+        write) failed or timed out."""
         async with self._lookups:
             try:
                 async with asyncio.timeout(self._lookup_timeout):
-                    await self._refresh(record)
+                    return await self._refresh(record)
             except TimeoutError:
                 log.warning("order lookup timed out identifier=%s", record.identifier)
             except Exception:  # one odd order must not hold up the others
                 log.exception("refreshing order failed identifier=%s", record.identifier)
+        return None
 
     async def _announce_quietly(self, record: OrderRecord) -> bool:
         try:
@@ -263,7 +277,7 @@ class FillWatcher:
             log.exception("announcing order failed order=%s", record.id)
             return False
 
-    async def _refresh(self, record: OrderRecord) -> None:
+    async def _refresh(self, record: OrderRecord) -> OrderRecord | None:
         try:
             if record.uuid is not None:
                 order = await self._exchange.get_order(uuid=record.uuid)
@@ -278,11 +292,11 @@ class FillWatcher:
                 )
                 if after is not None and after.state is OrderState.FAILED:
                     log.warning("order never created identifier=%s", record.identifier)
-            return
+            return None
         except UpbitError as exc:
             log.warning("order lookup failed identifier=%s: %s", record.identifier, exc.name)
-            return
-        await self._repo.update_order(record.identifier, order_fill(order))
+            return None
+        return await self._repo.update_order(record.identifier, order_fill(order))
 
     async def _recheck_not_created(self) -> None:
         """Now and then, for a day, ask again about orders declared never created."""
