@@ -27,7 +27,7 @@ _QUICK = re.compile(r"qs:([A-Z]{2,6}-[A-Z0-9]{1,15}):(100|[1-9][0-9]?)")
 _PICK = re.compile(r"sp:([bs]):([A-Z]{2,6}-[A-Z0-9]{1,15})")
 _OTHER_AMOUNT = re.compile(r"sa:([A-Z]{2,6}-[A-Z0-9]{1,15})")
 _PAGE = re.compile(r"pg:([bs]):([0-9]{1,3})")
-_BALANCE_PAGE = re.compile(r"bp:([1-9][0-9]{0,3})")
+_BALANCE_PAGE = re.compile(r"bp:([1-9][0-9]{0,3})(:r)?")
 _ORDER = re.compile(r"od:([0-9a-fA-F-]{8,40})")
 MARKET_IN_TEXT = re.compile(r"\(([A-Z]{2,6}-[A-Z0-9]{1,15})\)")
 
@@ -114,14 +114,20 @@ def parse_page(data: str | None) -> Page | None:
     return Page(match.group(1), int(match.group(2))) if match and int(match.group(2)) else None
 
 
-def balance_page_data(number: int) -> str:
-    return f"bp:{number}"
+@dataclass(frozen=True, slots=True)
+class BalancePage:
+    number: int  # from 1
+    again: bool  # the counter: this page read again (◀ ▶ turn to another)
 
 
-def parse_balance_page(data: str | None) -> int | None:
-    """The page a /balance page button asks for (from 1); None for anything forged."""
+def balance_page_data(number: int, *, again: bool = False) -> str:
+    return f"bp:{number}:r" if again else f"bp:{number}"
+
+
+def parse_balance_page(data: str | None) -> BalancePage | None:
+    """The page a /balance page button asks for; None for anything forged."""
     match = _BALANCE_PAGE.fullmatch(data or "")
-    return int(match.group(1)) if match else None
+    return BalancePage(int(match.group(1)), match.group(2) is not None) if match else None
 
 
 def parse_order(data: str | None) -> str | None:
@@ -213,7 +219,7 @@ def balance_page_keyboard(
     ]
     here = InlineKeyboardButton(
         t(lang, "btn_page_at", page=page.number, pages=page.pages),
-        callback_data=balance_page_data(page.number),
+        callback_data=balance_page_data(page.number, again=True),
     )
     if page.pages > 1:
         nav = [

@@ -83,7 +83,7 @@ async def test_300_holdings_one_message_with_totals_first_page_and_page_buttons(
     ]
     assert [(b["text"], b["callback_data"]) for b in keyboard[-1]] == [
         ("◀", "bp:31"),
-        ("🔄 1/31", "bp:1"),
+        ("🔄 1/31", "bp:1:r"),
         ("▶", "bp:2"),
     ]
 
@@ -98,17 +98,26 @@ async def test_300_holdings_one_message_with_totals_first_page_and_page_buttons(
     assert rows(second) == [f"H{i}" for i in range(290, 280, -1)]
     assert "qs:KRW-H281:100" in data_of(second) and "qs:KRW-H299:100" not in data_of(second)
     assert "Total assets: <b>11,485,000 KRW</b>" in text_of(second)
-    assert data_of(second)[-3:] == ["bp:1", "bp:2", "bp:3"]
+    assert data_of(second)[-3:] == ["bp:1", "bp:2:r", "bp:3"]
     assert bot.tg.calls("sendMessage", after=mark) == [first]  # still one message
 
-    # ◀ back; ◀ on the first page goes round to the last, where the least valuable is.
-    again = await press(bot, first, "bp:1")
-    assert rows(again) == rows(first)
+    # The counter reads the page again (a coin sold since is gone from it); ◀ goes back.
+    bot.upbit.remove_account("H285")
+    mark = bot.tg.mark()
+    bot.tg.press_button(USER, message_id(first), "bp:2:r")
+    again = await bot.edit_after(mark, message_id(first))
+    assert await wait_answers(bot, mark, 1) == ["Updated."]
+    assert rows(again) == [f"H{i}" for i in range(290, 279, -1) if i != 285]
+    bot.upbit.set_account("H285", balance=10, avg_buy_price=1500)
+    back = await press(bot, first, "bp:1")
+    assert rows(back) == rows(first)
+
+    # ◀ on the first page goes round to the last, where the least valuable is.
     last = await press(bot, first, "bp:31")
     within_telegram_limits(last)
     assert "page 31 of 31 (holdings 301 of 301" in text_of(last)
     assert rows(last) == ["H000"]
-    assert data_of(last)[-3:] == ["bp:30", "bp:31", "bp:1"]
+    assert data_of(last)[-3:] == ["bp:30", "bp:31:r", "bp:1"]
 
     # From the last page, ▶ goes round and through every page: each holding on exactly one.
     seen = rows(last)
@@ -134,11 +143,11 @@ async def test_old_page_buttons_show_the_nearest_page_or_the_whole_answer(
     first = await bot.command("/balance")
     await press(bot, first, "bp:31")
 
-    # 250 coins sold since: page 31 is gone; the same press shows the last page there is.
+    # 250 coins sold since: page 31 is gone; its button shows the last page there is.
     for code in COINS[:250]:
         bot.upbit.remove_account(code)
     mark = bot.tg.mark()
-    bot.tg.press_button(USER, message_id(first), "bp:31")
+    bot.tg.press_button(USER, message_id(first), "bp:31:r")
     moved = await bot.edit_after(mark, message_id(first))
     (note,) = await wait_answers(bot, mark, 1)
     assert note == "Your holdings changed: this is page 6 of 6."
@@ -168,6 +177,24 @@ async def test_old_page_buttons_show_the_nearest_page_or_the_whole_answer(
     assert len(bot.upbit.requests) == before
 
 
+async def test_refresh_and_picker_buttons_of_an_older_answer_turn_it_into_the_first_page(
+    bot_factory: BotFactory,
+) -> None:
+    """A 🔄 or a coin-picker page button from an answer sent before the account grew (or
+    before pages existed) shows the first page in that message."""
+    bot = await bot_factory()
+    answers = [await bot.command("/balance") for _ in range(2)]
+    assert all(data_of(small)[-1] == "br" for small in answers)
+    hold_300(bot.upbit)
+    for small, data in zip(answers, ("br", "pg:b:2"), strict=True):
+        mark = bot.tg.mark()
+        bot.tg.press_button(USER, message_id(small), data, forge=True)
+        page = await bot.edit_after(mark, message_id(small))
+        within_telegram_limits(page)
+        assert "page 1 of 31 (holdings 1-10 of 301" in text_of(page)
+        assert data_of(page)[-3:] == ["bp:31", "bp:1:r", "bp:2"]
+
+
 async def test_page_press_on_a_message_telegram_cannot_edit_sends_the_page_anew(
     bot_factory: BotFactory,
 ) -> None:
@@ -177,7 +204,7 @@ async def test_page_press_on_a_message_telegram_cannot_edit_sends_the_page_anew(
     bot.tg.press_button(USER, 424242, "bp:2", forge=True)  # a message that is gone
     page = await bot.message_after(mark, contains="page 2 of 31")
     assert rows(page) == [f"H{i}" for i in range(290, 280, -1)]
-    assert data_of(page)[-3:] == ["bp:1", "bp:2", "bp:3"]
+    assert data_of(page)[-3:] == ["bp:1", "bp:2:r", "bp:3"]
 
 
 async def test_small_account_answer_has_no_pages(bot_factory: BotFactory) -> None:
@@ -228,7 +255,7 @@ def test_page_button_from_before_a_restart_shows_that_page(
         tg.press_button(USER, message_id(answer), "bp:2")
         page = tg.wait_for_edit(USER, message_id(answer), timeout=15, after=mark)
         assert rows(page) == [f"H{i}" for i in range(290, 280, -1)]
-        assert data_of(page)[-3:] == ["bp:1", "bp:2", "bp:3"]
+        assert data_of(page)[-3:] == ["bp:1", "bp:2:r", "bp:3"]
     finally:
         second.stop()
         second.close()

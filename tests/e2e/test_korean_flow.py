@@ -319,7 +319,7 @@ async def test_balance_with_150_holdings_is_one_message_with_pages_and_every_coi
     assert [c.ok for c in bot.tg.calls("sendMessage", after=mark)] == [True]  # one message
     assert "<b>업비트 보유자산</b> · 1/16쪽 (평가금액 순 1~10번째, 전체 154개)" in text_of(first)
     assert "총 보유자산" in text_of(first)
-    assert data_of(first)[-3:] == ["bp:16", "bp:1", "bp:2"]
+    assert data_of(first)[-3:] == ["bp:16", "bp:1:r", "bp:2"]
 
     # ▶ through every page of the same message: each coin on exactly one page, each
     # sellable one with its quick-sell buttons there.

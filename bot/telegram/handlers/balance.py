@@ -121,8 +121,8 @@ async def balance_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if query is None:
         return
     lang = user_lang(update, context)
-    number = parse_balance_page(query.data)
-    if number is None:
+    asked = parse_balance_page(query.data)
+    if asked is None:
         await answer_quietly(query, t(lang, "balance_page_unknown"), show_alert=True)
         return
     portfolio = await _portfolio(update, context)
@@ -130,14 +130,18 @@ async def balance_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         await answer_quietly(query)
         return
     view = balance_view(
-        lang, portfolio, quick_sell_percents(context), paper=services(context).paper, page=number
+        lang,
+        portfolio,
+        quick_sell_percents(context),
+        paper=services(context).paper,
+        page=asked.number,
     )
     if view.page is None:
         note: str | None = t(lang, "balance_page_whole")
     elif view.page.moved:
         note = t(lang, "balance_page_moved", page=view.page.number, pages=view.page.pages)
     else:
-        note = None
+        note = t(lang, "refreshed") if asked.again else None
     await answer_quietly(query, note)
     await _show_in_place(update, context, view)
 
