@@ -338,7 +338,7 @@ class AlertWatcher:
         notifier: AlertNotifier,
         service: AlertService,
         *,
-        interval: float = 2.0,
+        interval: float = 1.0,
         stream: PriceStream | None = None,
         clock: Clock | None = None,
     ) -> None:
