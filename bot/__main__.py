@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 from bot.config import Settings, load_settings_or_exit
 from bot.logging_setup import CodeSource, configure_logging
@@ -31,6 +32,7 @@ def main() -> None:
             log.error("%s", exc)
             raise SystemExit(1) from None
 
+    _import_ptb_without_its_webhook_server()
     from bot.app import build_application
     from bot.runner import serve
 
@@ -41,6 +43,25 @@ def main() -> None:
         # left to Python's default traceback printer.
         log.critical("bot stopped: %s", exc, exc_info=True)
         raise SystemExit(1) from None
+
+
+# python-telegram-bot imports its own webhook server (and with it tornado, ~2.7 MB and
+# ~20 ms) whenever tornado is installed; this bot serves webhooks with its own server
+# (`bot.telegram.webhook`, which loads tornado only in webhook mode) and never calls
+# `Updater.start_webhook`. PTB treats an unimportable webhook module as "webhooks not
+# installed" (telegram/ext/_updater.py), which is exactly the case for it here.
+PTB_WEBHOOK_SERVER = "telegram.ext._utils.webhookhandler"
+
+
+def _import_ptb_without_its_webhook_server() -> None:
+    if "telegram.ext" in sys.modules:
+        return
+    sys.modules[PTB_WEBHOOK_SERVER] = None  # type: ignore[assignment]  # "cannot import"
+    try:
+        import telegram.ext  # noqa: F401
+    finally:
+        if sys.modules.get(PTB_WEBHOOK_SERVER, ...) is None:
+            del sys.modules[PTB_WEBHOOK_SERVER]
 
 
 def _one_time_codes(settings: Settings) -> CodeSource | None:

@@ -1,8 +1,11 @@
-"""Start-up as a real process: the migration child runs only when the schema is behind.
+"""Start-up as a real process: the migration child runs only when the schema is behind, and
+what polling does not use is not loaded.
 
 A new SQLite database is built in-process from the migrations' snapshot, one at head is
 left alone; only a database behind head starts Alembic in its child process, whose
-``Running upgrade`` lines (Alembic's own log) show in the bot's output.
+``Running upgrade`` lines (Alembic's own log) show in the bot's output. Loaded C extensions
+show in ``/proc/<pid>/maps``: tornado's (``tornado/speedups``) must not be there in polling
+mode (python-telegram-bot would load tornado for a webhook server the bot never uses).
 """
 
 from __future__ import annotations
@@ -38,9 +41,9 @@ def spawned() -> Iterator[list[BotProcess]]:
 
 def _serve_once(
     spawned: list[BotProcess], tg: TelegramStandin, upbit: UpbitStandIn, workdir: Path
-) -> str:
+) -> tuple[str, str]:
     """Start the bot, check it answers /start right after its first getUpdates, stop it;
-    its output."""
+    (its output, its memory map while it served)."""
     mark = tg.mark()
     proc = BotProcess(bot_env(tg, upbit, workdir), workdir, f"bot{len(spawned) + 1}")
     spawned.append(proc)
@@ -49,8 +52,9 @@ def _serve_once(
     tg.send_command(USER, "/start")
     reply = tg.wait_for_message(USER, timeout=15, after=mark)
     assert "/sell" in str(reply.params.get("text")), reply.params
+    maps = Path(f"/proc/{proc.pid}/maps").read_text()
     proc.stop()
-    return proc.output()
+    return proc.output(), maps
 
 
 def test_a_new_sqlite_database_needs_no_migration_child(
@@ -59,12 +63,12 @@ def test_a_new_sqlite_database_needs_no_migration_child(
     tmp_path: Path,
     spawned: list[BotProcess],
 ) -> None:
-    first = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
+    first, _ = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
     assert f"{NEW_DATABASE} {head_revision()}" in first
     assert CHILD_RAN not in first
     assert is_at_head(f"sqlite:///{tmp_path}/bot.db")
 
-    again = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
+    again, _ = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
     assert NEW_DATABASE not in again
     assert CHILD_RAN not in again
 
@@ -91,7 +95,18 @@ def test_a_database_behind_head_is_migrated_by_the_child(
             await engine.dispose()
 
     asyncio.run(build_old_release())
-    output = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
+    output, _ = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
     assert f"{CHILD_RAN} 0007 -> {head_revision()}" in output
     assert NEW_DATABASE not in output
     assert is_at_head(url)
+
+
+def test_polling_loads_no_webhook_server(
+    telegram_standin: TelegramStandin,
+    upbit_standin: UpbitStandIn,
+    tmp_path: Path,
+    spawned: list[BotProcess],
+) -> None:
+    _, maps = _serve_once(spawned, telegram_standin, upbit_standin, tmp_path)
+    assert "python3" in maps or "libpython" in maps  # the map lists what the process loaded
+    assert "tornado" not in maps

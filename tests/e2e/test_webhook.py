@@ -232,6 +232,10 @@ def test_webhook_mode_serves_only_secret_bearing_updates(
     bot = BotProcess(env, tmp_path / "run")
     with running(bot):
         bot.wait_ready(tg)
+        # The webhook server (tornado) is loaded in this mode; tests/e2e/test_startup.py
+        # checks, with the same look at the memory map, that polling does without it.
+        assert bot.proc is not None
+        assert "tornado" in Path(f"/proc/{bot.proc.pid}/maps").read_text()
 
         # setWebhook: our URL and our secret.
         registrations = [c for c in tg.calls("setWebhook") if c.ok]
