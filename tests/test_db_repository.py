@@ -105,10 +105,13 @@ async def test_pending_round_trip(repo: SqlOrderRepository) -> None:
 
 async def test_set_pending_message(repo: SqlOrderRepository) -> None:
     await repo.create_pending(pending())
-    await repo.set_pending_message("p1", 9_876_543_210)
+    assert await repo.set_pending_message("p1", 9_876_543_210) is PendingStatus.PENDING
     fetched = await repo.get_pending("p1")
     assert fetched is not None
     assert fetched.message_id == 9_876_543_210
+    await repo.cancel_pending("p1", fetched.user_id)
+    assert await repo.set_pending_message("p1", 1) is PendingStatus.CANCELLED
+    assert await repo.set_pending_message("nope", 1) is None
 
 
 async def test_claim_by_owner_once(repo: SqlOrderRepository) -> None:

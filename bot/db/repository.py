@@ -8,7 +8,7 @@ processes sharing the database behave like one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -129,10 +129,9 @@ def _why_not_claimed(row: PendingSellRow | None, user_id: int, now: datetime) ->
 async def db_now(session: AsyncSession) -> datetime:
     """The database's clock, in UTC: every deadline shared by processes is judged by it, so
     processes whose clocks disagree still agree (SQLite: the one process's own clock)."""
-    connection = await session.connection()
-    if connection.dialect.name == "sqlite":
-        text = await session.scalar(select(func.strftime("%Y-%m-%d %H:%M:%f", "now")))
-        return datetime.fromisoformat(str(text)).replace(tzinfo=UTC)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's "now" is the clock of the process running it, this one: no statement.
+        return datetime.now(UTC)
     value = await session.scalar(select(func.now()))
     if not isinstance(value, datetime):  # pragma: no cover - driver contract
         raise TypeError(f"now() returned {value!r}")
@@ -205,14 +204,18 @@ class SqlOrderRepository:
             row = await session.get(PendingSellRow, pending_id)
             return None if row is None else _pending(row)
 
-    async def set_pending_message(self, pending_id: str, message_id: int) -> None:
+    async def set_pending_message(self, pending_id: str, message_id: int) -> PendingStatus | None:
+        """Store the message that shows a preview; the preview's status (None: no such
+        preview), read in the same statement."""
         stmt = (
             update(PendingSellRow)
             .where(PendingSellRow.id == pending_id)
             .values(message_id=message_id)
+            .returning(PendingSellRow.status)
         )
         async with self._sessions() as session, session.begin():
-            await session.execute(stmt)
+            status = await session.scalar(stmt)
+        return None if status is None else PendingStatus(status)
 
     async def claim_pending(
         self, pending_id: str, user_id: int, now: datetime | None = None
@@ -230,35 +233,75 @@ class SqlOrderRepository:
         preview they refuse is cancelled (LOCKED / OVER_DAILY_LIMIT). ``now`` defaults to the
         database's clock (tests may pin it)."""
         async with self._sessions() as session, session.begin():
-            if now is None:
-                now = await db_now(session)
-            stmt = (
-                update(PendingSellRow)
-                .where(
-                    PendingSellRow.id == pending_id,
-                    PendingSellRow.status == PendingStatus.PENDING.value,
-                    PendingSellRow.user_id == user_id,
-                    PendingSellRow.expires_at > now,
-                )
-                .values(status=PendingStatus.CLAIMED.value, claimed_at=now)
-                .returning(PendingSellRow)
-                .execution_options(synchronize_session=False)
+            return await self._claim(
+                session, pending_id, user_id, now, None if guard is None else lambda _: guard
             )
-            if guard is not None:
-                refused = await self._guard_refusal(session, pending_id, user_id, now, guard)
-                if refused is not None:
-                    return refused, None
-            claimed = await session.scalar(stmt)
-            if claimed is not None:
-                return ClaimOutcome.CLAIMED, _pending(claimed)
-            row = await session.get(PendingSellRow, pending_id)
-            return _why_not_claimed(row, user_id, now), None
+
+    async def claim_and_record(
+        self,
+        pending_id: str,
+        user_id: int,
+        order_for: Callable[[PendingSell], NewOrder],
+        now: datetime | None = None,
+        guard_for: Callable[[datetime], ClaimGuard] | None = None,
+    ) -> tuple[ClaimOutcome, PendingSell | None, OrderRecord | None]:
+        """Claim a preview and store its order row (SUBMITTING, with the identifier the POST
+        will carry) in ONE transaction: either both are written or neither is. The order is
+        built from the claimed row by ``order_for``; the guards' day comes from the claim's
+        own clock reading (``guard_for``)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                outcome, pending = await self._claim(session, pending_id, user_id, now, guard_for)
+                if pending is None:
+                    return outcome, None, None
+                row = _new_order_row(order_for(pending), uuid=None, state=OrderState.SUBMITTING)
+                session.add(row)
+                await session.flush()
+        except IntegrityError as exc:
+            if "pending_id" in str(exc.orig):
+                raise DuplicatePreviewOrder(pending_id) from exc
+            raise DuplicateIdentifier(pending_id) from exc
+        return outcome, pending, _order(row)
+
+    async def _claim(
+        self,
+        session: AsyncSession,
+        pending_id: str,
+        user_id: int,
+        now: datetime | None,
+        guard_for: Callable[[datetime], ClaimGuard] | None,
+    ) -> tuple[ClaimOutcome, PendingSell | None]:
+        if now is None:
+            now = await db_now(session)
+        if guard_for is not None:
+            refused = await self._guard_refusal(session, pending_id, user_id, now, guard_for(now))
+            if refused is not None:
+                return refused, None
+        stmt = (
+            update(PendingSellRow)
+            .where(
+                PendingSellRow.id == pending_id,
+                PendingSellRow.status == PendingStatus.PENDING.value,
+                PendingSellRow.user_id == user_id,
+                PendingSellRow.expires_at > now,
+            )
+            .values(status=PendingStatus.CLAIMED.value, claimed_at=now)
+            .returning(PendingSellRow)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = await session.scalar(stmt)
+        if claimed is not None:
+            return ClaimOutcome.CLAIMED, _pending(claimed)
+        row = await session.get(PendingSellRow, pending_id)
+        return _why_not_claimed(row, user_id, now), None
 
     @staticmethod
     async def _guard_refusal(
         session: AsyncSession, pending_id: str, user_id: int, now: datetime, guard: ClaimGuard
     ) -> ClaimOutcome | None:
         locked = await touch_guard_row(session)  # first: serialises claims (see there)
+        if not locked and guard.daily_limit_krw is None:
+            return None  # nothing here can refuse it: the claim decides
         row = await session.get(PendingSellRow, pending_id, populate_existing=True)
         claimable = (
             row is not None

@@ -13,7 +13,7 @@ loads httpx, websockets, python-telegram-bot or SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -26,6 +26,7 @@ from bot.domain import (
     OrderFill,
     OrderRecord,
     PendingSell,
+    PendingStatus,
 )
 from bot.upbit.models import (
     Account,
@@ -110,7 +111,9 @@ class OrderRepository(Protocol):
 
     async def get_pending(self, pending_id: str) -> PendingSell | None: ...
 
-    async def set_pending_message(self, pending_id: str, message_id: int) -> None: ...
+    async def set_pending_message(self, pending_id: str, message_id: int) -> PendingStatus | None:
+        """Store the message showing a preview; its status then (None: no such preview)."""
+        ...
 
     async def claim_pending(
         self, pending_id: str, user_id: int, now: datetime | None = None
@@ -128,6 +131,18 @@ class OrderRepository(Protocol):
     ) -> tuple[ClaimOutcome, PendingSell | None]:
         """`claim_pending`, also returning the claimed preview (in the same statement). With
         ``guard``, /lock and the daily limit are decided in the same transaction."""
+        ...
+
+    async def claim_and_record(
+        self,
+        pending_id: str,
+        user_id: int,
+        order_for: Callable[[PendingSell], NewOrder],
+        now: datetime | None = None,
+        guard_for: Callable[[datetime], ClaimGuard] | None = None,
+    ) -> tuple[ClaimOutcome, PendingSell | None, OrderRecord | None]:
+        """`claim_pending_row` and `record_submitting` of the order ``order_for`` builds
+        from the claimed preview, in one transaction: both are written or neither is."""
         ...
 
     async def cancel_pending(self, pending_id: str, user_id: int) -> bool:
