@@ -12,7 +12,8 @@ import pytest
 
 from bot.upbit import AuthError, MyOrderEvent, UpbitTransportError
 from bot.upbit.client import UpbitClient
-from bot.upbit.ws import CONNECT_PACER, Backoff, MyOrderStream
+from bot.upbit.models import MyAssetEvent
+from bot.upbit.ws import CONNECT_PACER, Backoff, MyOrderStream, StreamEvent
 from tests.standins.upbit import UpbitStandIn
 
 TIMEOUT = 5.0
@@ -48,14 +49,17 @@ async def until(predicate: object, timeout: float = TIMEOUT) -> None:
 
 
 @contextlib.asynccontextmanager
-async def collecting(stream: MyOrderStream) -> AsyncIterator[asyncio.Queue[MyOrderEvent]]:
-    """Consume ``stream.events()`` in a task; yields the queue of received events."""
-    queue: asyncio.Queue[MyOrderEvent] = asyncio.Queue()
+async def collecting(
+    stream: MyOrderStream, kind: type[StreamEvent] = MyOrderEvent
+) -> AsyncIterator[asyncio.Queue[StreamEvent]]:
+    """Consume ``stream.events()`` in a task; yields the queue of received ``kind`` events."""
+    queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
 
     async def consume() -> None:
         async with contextlib.aclosing(stream.events()) as events:
             async for event in events:
-                queue.put_nowait(event)
+                if isinstance(event, kind):
+                    queue.put_nowait(event)
 
     task = asyncio.create_task(consume())
     try:
@@ -81,12 +85,36 @@ async def test_events_arrive_for_a_placed_order(upbit_standin: UpbitStandIn) -> 
         async with asyncio.timeout(TIMEOUT):
             while "done" not in states:
                 event = await queue.get()
+                assert isinstance(event, MyOrderEvent)
                 assert event.uuid == order.uuid
                 assert event.identifier == "usb-ws-1"
                 assert event.market == "KRW-XRP"
                 states.append(event.state)
     assert "trade" in states
     assert not stream.connected
+
+
+async def test_asset_events_carry_the_changed_balances(upbit_standin: UpbitStandIn) -> None:
+    upbit_standin.set_account("XRP", balance=1000)
+    stream = make_stream(upbit_standin)
+    async with collecting(stream, MyAssetEvent) as queue:
+        await wait_subscribed(upbit_standin)
+        async with rest_client(upbit_standin) as client:
+            await client.sell_market("KRW-XRP", Decimal(100), "usb-ws-asset")
+        balances: dict[str, Decimal] = {}
+        async with asyncio.timeout(TIMEOUT):
+            while balances.get("XRP") != Decimal(900):
+                event = await queue.get()
+                assert isinstance(event, MyAssetEvent)
+                balances.update(event.balances)
+        # A deposit or withdrawal (here: the stand-in's account set by hand) is told too.
+        upbit_standin.set_account("XRP", balance=250)
+        async with asyncio.timeout(TIMEOUT):
+            while balances.get("XRP") != Decimal(250):
+                event = await queue.get()
+                assert isinstance(event, MyAssetEvent)
+                balances.update(event.balances)
+    assert "KRW" in balances
 
 
 async def test_events_raise_transport_error_when_dropped(upbit_standin: UpbitStandIn) -> None:
@@ -119,8 +147,9 @@ async def test_run_reconnects_with_a_fresh_token(upbit_standin: UpbitStandIn) ->
     events: list[MyOrderEvent] = []
     stop = asyncio.Event()
 
-    async def on_event(event: MyOrderEvent) -> None:
-        events.append(event)
+    async def on_event(event: StreamEvent) -> None:
+        if isinstance(event, MyOrderEvent):
+            events.append(event)
 
     async def on_state(connected: bool) -> None:
         states.append(connected)
@@ -151,7 +180,7 @@ async def test_run_backs_off_while_server_refuses(upbit_standin: UpbitStandIn) -
     states: list[bool] = []
     stop = asyncio.Event()
 
-    async def on_event(event: MyOrderEvent) -> None:
+    async def on_event(event: StreamEvent) -> None:
         raise AssertionError("no events expected")
 
     async def on_state(connected: bool) -> None:
@@ -177,9 +206,10 @@ def test_repr_masks_keys() -> None:
 
 def test_subscription_frame() -> None:
     stream = MyOrderStream("a", "b", codes=["krw-btc"])
-    ticket, order, fmt = stream.subscription()
+    ticket, order, asset, fmt = stream.subscription()
     assert isinstance(ticket["ticket"], str) and ticket["ticket"]
     assert order == {"type": "myOrder", "codes": ["KRW-BTC"]}
+    assert asset == {"type": "myAsset"}  # Upbit refuses codes on myAsset (WRONG_FORMAT)
     assert fmt == {"format": "DEFAULT"}
     assert MyOrderStream("a", "b").subscription()[1] == {"type": "myOrder"}
 

@@ -376,3 +376,25 @@ class MyOrderEvent:
             state=str(data.get("state") or data.get("s") or ""),
             stream_type=str(data.get("stream_type") or data.get("st") or ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MyAssetEvent:
+    """A ``myAsset`` WebSocket message: the available balances that just changed
+    (https://docs.upbit.com/kr/reference/websocket-myasset)."""
+
+    balances: tuple[tuple[str, Decimal], ...]  # (currency, available)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MyAssetEvent:
+        assets = data.get("assets", data.get("ast"))
+        if not isinstance(assets, list):
+            raise ValueError("myAsset message without assets")
+        balances = []
+        for asset in assets:
+            currency = asset.get("currency", asset.get("cu"))
+            balance = asset.get("balance", asset.get("b"))
+            if not currency or balance is None:
+                raise ValueError("myAsset asset without currency or balance")
+            balances.append((str(currency), Decimal(str(balance))))
+        return cls(tuple(balances))

@@ -1,8 +1,11 @@
-"""The private ``myOrder`` WebSocket: wake-up calls when the user's orders change.
+"""The private WebSocket: ``myOrder`` wake-up calls when the user's orders change, and
+``myAsset`` balances when they change.
 
 `MyOrderStream.events` runs ONE connection: it signs a fresh JWT (no ``query_hash``) for
-the upgrade request, subscribes to ``myOrder``, and yields `MyOrderEvent`s until the
-connection drops, which raises `UpbitTransportError`. Keep-alive uses WebSocket ping
+the upgrade request, subscribes to ``myOrder`` and ``myAsset`` (one connection for both, as
+Upbit asks: https://docs.upbit.com/kr/reference/websocket-myasset), and yields
+`MyOrderEvent`s and `MyAssetEvent`s until the connection drops, which raises
+`UpbitTransportError`. Keep-alive uses WebSocket ping
 frames every ``ping_interval`` seconds, well inside Upbit's 120 s idle limit.
 
 `MyOrderStream.run` is the reconnect loop for callers that want one: capped exponential
@@ -35,7 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from bot.upbit.auth import make_token
 from bot.upbit.errors import AuthError, UpbitError, UpbitTransportError, error_from_response
-from bot.upbit.models import MyOrderEvent
+from bot.upbit.models import MyAssetEvent, MyOrderEvent
 
 __all__ = ["CONNECT_PACER", "DEFAULT_WS_URL", "Backoff", "ConnectPacer", "MyOrderStream"]
 
@@ -43,7 +46,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WS_URL = "wss://api.upbit.com/websocket/v1"
 
-EventCallback = Callable[[MyOrderEvent], Awaitable[None]]
+StreamEvent = MyOrderEvent | MyAssetEvent
+EventCallback = Callable[[StreamEvent], Awaitable[None]]
 StateCallback = Callable[[bool], Awaitable[None]]
 
 
@@ -139,13 +143,14 @@ class MyOrderStream:
         return self._connected
 
     def subscription(self) -> list[dict[str, Any]]:
-        """The request frame: a new ticket, ``myOrder`` (all markets unless ``codes``)."""
+        """The request frame: a new ticket, ``myOrder`` (all markets unless ``codes``) and
+        ``myAsset`` (which takes no codes), on one connection as Upbit asks."""
         order: dict[str, Any] = {"type": "myOrder"}
         if self._codes:
             order["codes"] = list(self._codes)
-        return [{"ticket": str(uuid.uuid4())}, order, {"format": "DEFAULT"}]
+        return [{"ticket": str(uuid.uuid4())}, order, {"type": "myAsset"}, {"format": "DEFAULT"}]
 
-    async def events(self) -> AsyncGenerator[MyOrderEvent, None]:
+    async def events(self) -> AsyncGenerator[StreamEvent, None]:
         """Yield events of one connection; raises `UpbitTransportError` when it ends."""
         async with contextlib.aclosing(self._stream(None)) as stream:
             async for event in stream:
@@ -153,7 +158,7 @@ class MyOrderStream:
 
     async def _stream(
         self, on_open: Callable[[], Awaitable[None]] | None
-    ) -> AsyncGenerator[MyOrderEvent, None]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         async with self._connect() as ws:
             try:
                 await ws.send(json.dumps(self.subscription()))
@@ -205,7 +210,7 @@ class MyOrderStream:
             await ws.close()
 
     @staticmethod
-    def _decode(raw: str | bytes) -> MyOrderEvent | None:
+    def _decode(raw: str | bytes) -> StreamEvent | None:
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             data = json.loads(text, parse_float=Decimal)
@@ -221,13 +226,15 @@ class MyOrderStream:
             if name == "INVALID_AUTH":
                 raise AuthError(message, name=name)
             raise UpbitTransportError(f"myOrder stream error {name}: {message}")
-        if (data.get("type") or data.get("ty")) != "myOrder":
-            return None  # {"status": "UP"} keep-alive answers and other types
+        kind = data.get("type") or data.get("ty")
         try:
-            return MyOrderEvent.from_json(data)
-        except (ValueError, KeyError, TypeError):
-            logger.warning("ignoring a malformed myOrder message")
-            return None
+            if kind == "myOrder":
+                return MyOrderEvent.from_json(data)
+            if kind == "myAsset":
+                return MyAssetEvent.from_json(data)
+        except (ValueError, KeyError, TypeError, ArithmeticError, AttributeError):
+            logger.warning("ignoring a malformed %s message", kind)
+        return None  # {"status": "UP"} keep-alive answers, other types, malformed ones
 
     async def run(
         self,

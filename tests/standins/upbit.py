@@ -147,7 +147,7 @@ import time
 import uuid as uuid_mod
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -1093,11 +1093,16 @@ class UpbitStandIn:
         )
         with self._lock:
             self._accounts[currency] = account
+            # Upbit tells a balance change of any cause (a deposit, a withdrawal, a trade
+            # elsewhere) on myAsset: https://docs.upbit.com/kr/reference/websocket-myasset
+            self._emit(self._asset_event([account]))
         return copy.deepcopy(account)
 
     def remove_account(self, currency: str) -> None:
         with self._lock:
-            self._accounts.pop(currency, None)
+            gone = self._accounts.pop(currency, None)
+            if gone is not None:
+                self._emit(self._asset_event([replace(gone, balance=ZERO, locked=ZERO)]))
 
     def account(self, currency: str) -> Account | None:
         with self._lock:
@@ -1224,6 +1229,27 @@ class UpbitStandIn:
         method = method.upper()
         return [r for r in self.requests if r.method == method and r.path == path]
 
+    def wait_for_requests(
+        self, method: str, path: str, *, since: float, count: int = 1, timeout: float = 10.0
+    ) -> list[RecordedRequest]:
+        """Block until ``count`` requests to ``method path`` that arrived after ``since`` (a
+        ``time.time()``) are recorded, i.e. answered; returns them."""
+        method = method.upper()
+        deadline = time.monotonic() + timeout
+        with self._ws_cond:
+            while True:
+                seen = [
+                    r
+                    for r in self._requests
+                    if r.method == method and r.path == path and r.time > since
+                ]
+                if len(seen) >= count:
+                    return seen
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{len(seen)} of {count} {method} {path} after {since}")
+                self._ws_cond.wait(left)
+
     def private_calls(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.private]
 
@@ -1334,8 +1360,9 @@ class UpbitStandIn:
             response_text=reply.body.decode("utf-8", "replace"),
             private=bool(route and route.private),
         )
-        with self._lock:
+        with self._ws_cond:
             self._requests.append(record)
+            self._ws_cond.notify_all()
         return reply, extra
 
     def _too_many(self) -> _Reply:
