@@ -44,13 +44,14 @@ from bot.db.user_settings import SqlUserSettings
 from bot.services.alerts import AlertService, AlertWatcher
 from bot.services.announce import Announcer
 from bot.services.clock import utc_now
-from bot.services.fills import FillWatcher, OrderEventSource
+from bot.services.fills import FillWatcher
 from bot.services.guards import CODE_PATTERN, GuardService, GuardSettings
 from bot.services.history import HistoryService
 from bot.services.markets import MarketDirectory
 from bot.services.open_orders import OpenOrdersService
 from bot.services.portfolio import PortfolioService
 from bot.services.ports import Exchange
+from bot.services.press import BalanceBook, BalanceTap, StreamEvents
 from bot.services.profit import ProfitService
 from bot.services.self_trade import SelfTradeWatch
 from bot.services.sell import SellService
@@ -116,7 +117,7 @@ class Runtime:
 
 def _exchange(
     settings: Settings, sessions: Any, tls: ssl.SSLContext
-) -> tuple[Exchange, OrderEventSource | None]:
+) -> tuple[Exchange, StreamEvents | None]:
     if settings.paper_trading:
         # Loaded only in paper mode: a live start does not pay for them.
         from bot.db.paper import SqlPaperBalances
@@ -186,7 +187,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         engine = create_engine(settings.database_url)
         sessions = create_sessionmaker(engine)
         repo = SqlOrderRepository(sessions)
-        exchange, events = _exchange(settings, sessions, tls)
+        exchange, stream = _exchange(settings, sessions, tls)
+        balances = BalanceBook()  # kept current by the stream's myAsset events, if any
+        events = None if stream is None else BalanceTap(stream, balances)
         runtime.closers += [exchange, engine]
         announcer = Announcer(repo)  # one lease for the Confirm reply and the fill notices
         markets = MarketDirectory(exchange)  # names and warnings, shared by every service
@@ -213,6 +216,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             guards=guard_service,
             self_trade_prevention=settings.self_trade_prevention,
             self_trade=self_trade,
+            balances=balances,
         )
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)

@@ -1,4 +1,4 @@
-"""A failure that is not Upbit's between the claim and the order row (the database, say):
+"""A failure that is not Upbit's while the claim and the order row are written (the database, say):
 nothing was sent, so the preview is freed (a second press says it was cancelled, not
 "already confirmed"), the day's limit gets its amount back, and the user is told to start
 again.
@@ -8,7 +8,7 @@ stand-in; the one failure is injected into the order log's write of the order ro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.guards import SqlGuardRepository
 from bot.db.repository import SqlOrderRepository
-from bot.domain import NewOrder, OrderRecord, PendingStatus
+from bot.domain import (
+    ClaimGuard,
+    ClaimOutcome,
+    NewOrder,
+    OrderRecord,
+    PendingSell,
+    PendingStatus,
+)
 from bot.services.guards import GuardService, GuardSettings
 from bot.services.sell import ConfirmStatus, SellService
 from bot.telegram import render
@@ -30,15 +37,26 @@ LIMIT = Decimal(1_000_000)
 
 
 class OrderRowWriteFails(SqlOrderRepository):
-    """The real order log, except that storing the next order row fails once."""
+    """The real order log, except that storing the next order row fails once: inside the
+    claim's transaction, after the claim was written, so the whole transaction rolls back."""
 
     failures = 1
 
-    async def record_submitting(self, order: NewOrder) -> OrderRecord:
-        if self.failures:
-            self.failures -= 1
-            raise OperationalError("INSERT INTO orders", None, Exception("connection lost"))
-        return await super().record_submitting(order)
+    async def claim_and_record(
+        self,
+        pending_id: str,
+        user_id: int,
+        order_for: Callable[[PendingSell], NewOrder],
+        now: datetime | None = None,
+        guard_for: Callable[[datetime], ClaimGuard] | None = None,
+    ) -> tuple[ClaimOutcome, PendingSell | None, OrderRecord | None]:
+        def failing(pending: PendingSell) -> NewOrder:
+            if self.failures:
+                self.failures -= 1
+                raise OperationalError("INSERT INTO orders", None, Exception("connection lost"))
+            return order_for(pending)
+
+        return await super().claim_and_record(pending_id, user_id, failing, now, guard_for)
 
 
 @pytest.fixture

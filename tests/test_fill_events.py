@@ -10,6 +10,7 @@ from decimal import Decimal
 from bot.db.repository import SqlOrderRepository
 from bot.domain import OrderRecord
 from bot.services.fills import FillWatcher
+from bot.services.press import BalanceBook, BalanceTap
 from bot.services.upbit_answers import created
 from bot.upbit.client import UpbitClient
 from bot.upbit.models import Order
@@ -55,7 +56,9 @@ async def test_a_final_event_is_read_and_announced_without_waiting_for_the_sweep
             client,
             repo,
             notifier,
-            events=MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url),
+            events=BalanceTap(
+                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
+            ),
             poll_interval=STALL,
             safety_interval=STALL,
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.domain import (
     ClaimOutcome,
@@ -51,6 +51,7 @@ from bot.services.guards import MAX_WRONG_CODES_PER_PREVIEW, CodeVerdict, GuardS
 from bot.services.limit_sells import LimitQuote, limit_price, quote_limit, volume_for_net_at
 from bot.services.markets import LISTING_MAX_AGE, CoinName, MarketDirectory
 from bot.services.ports import Exchange, OrderRepository
+from bot.services.press import BalanceBook, BookKeeper, PreviewFacts, PreviewMemory
 from bot.services.self_trade import OwnBids, SelfTradeWatch, own_bids_met
 from bot.services.sell_tails import SellKind, split_tail
 from bot.services.upbit_answers import created, error_code, exchange_unavailable, order_fill
@@ -65,6 +66,8 @@ from bot.upbit.errors import (
 from bot.upbit.models import Order, Orderbook, OrderChance
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 BOOK_MAX_AGE = 2.0  # seconds: the price check at Confirm uses no older order book
 
@@ -129,6 +132,20 @@ class CodeAttempt:
     result: ConfirmResult
 
 
+@dataclass(frozen=True, slots=True)
+class PressInputs:
+    """What the checks at the press go by."""
+
+    balance: Decimal  # available
+    fee: Decimal
+    avg_buy_price: Decimal
+    book: Orderbook | None  # market sells; None: no price check
+
+
+async def _maybe(read: Awaitable[_T] | None) -> _T | None:
+    return None if read is None else await read
+
+
 class SellService:
     def __init__(
         self,
@@ -145,8 +162,12 @@ class SellService:
         self_trade_prevention: str = "cancel_maker",
         max_price_drop_percent: Decimal = Decimal(3),
         self_trade: SelfTradeWatch | None = None,
+        balances: BalanceBook | None = None,
     ) -> None:
         self._exchange = exchange
+        self._previews = PreviewMemory()
+        self._books = BookKeeper(exchange.orderbooks)
+        self._balances = balances or BalanceBook()
         self._markets = markets or MarketDirectory(exchange)
         self._smp_mode = self_trade_prevention
         self._self_trade = self_trade
@@ -181,6 +202,8 @@ class SellService:
             raise SellRefused("sell_locked")  # early word; the claim decides again
         markets = await self._markets.names(LISTING_MAX_AGE)  # fresh warnings
         request = parse_sell_args(words, markets)
+        mark = self._balances.mark()  # before the balance is read (see BalanceBook)
+        read_at = asyncio.get_running_loop().time()
         market, chance, book, open_orders = await self._market_data(request)
         limit: LimitQuote | None = None
         if tail.kind is SellKind.MARKET:
@@ -228,6 +251,19 @@ class SellService:
                 est_net=preview["est_net"],
             )
         )
+        self._previews.keep(
+            PreviewFacts(
+                pending,
+                fee=chance.ask_fee,
+                avg_buy_price=chance.ask_account.avg_buy_price,
+                balance=chance.ask_account.balance,
+                mark=mark,
+                own_orders=tuple(open_orders),
+            )
+        )
+        if limit is None:  # the price check at Confirm wants a fresh book of this market
+            self._books.put(book, read_at)
+            self._books.watch(pending.id, market, self._confirm_timeout.total_seconds())
         return SellPreview(
             pending_id=pending.id,
             expires_at=pending.expires_at,
@@ -239,56 +275,14 @@ class SellService:
             **preview,
         )
 
-    async def _fresh_book(
-        self, read: asyncio.Task[PendingSell | None]
-    ) -> tuple[Orderbook, float] | None:
-        """The order book of a market sell's preview, read now, with the (monotonic) time it
-        was read (None: not a market sell)."""
-        pending = await read
-        if pending is None or pending.ord_type != "market" or pending.est_net is None:
+    async def _price_drop(self, pending: PendingSell, inputs: PressInputs) -> ConfirmResult | None:
+        """Refuse a market sell whose estimated net proceeds, on an order book read at most
+        `BOOK_MAX_AGE` before the press, fell by more than the allowed percentage since the
+        preview; None to go on. The refusal carries a fresh preview of the same volume."""
+        if inputs.book is None or pending.est_net is None:
             return None
-        return await self._read_book(pending.market)
-
-    async def _read_book(self, market: str) -> tuple[Orderbook, float] | None:
-        books = await self._exchange.orderbooks([market])
-        return (books[0], asyncio.get_running_loop().time()) if books else None
-
-    async def _press_reads(
-        self, read: asyncio.Task[PendingSell | None]
-    ) -> tuple[OrderChance, list[Order]] | None:
-        """The balance and fee (order chance) and the open orders at the press, read while
-        the claim is being decided; None when the preview is not there to read."""
-        pending = await read
-        if pending is None:
-            return None
-        chance, own = await asyncio.gather(
-            self._exchange.order_chance(pending.market), self._own_orders_now()
-        )
-        return chance, own
-
-    async def _price_drop(
-        self,
-        pending: PendingSell,
-        chance: OrderChance,
-        book_task: asyncio.Task[tuple[Orderbook, float] | None],
-    ) -> ConfirmResult | None:
-        """Refuse a market sell whose estimated net proceeds, on an order book read at the
-        press, fell by more than the allowed percentage since the preview; None to go on.
-        The refusal carries a fresh preview of the same volume."""
-        if pending.ord_type != "market" or pending.est_net is None:
-            return None
-        try:
-            read = await book_task
-            if read is not None and asyncio.get_running_loop().time() - read[1] > BOOK_MAX_AGE:
-                read = await self._read_book(pending.market)  # too old by now: once more
-        except UpbitError as exc:
-            return ConfirmResult(
-                ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason=error_code(exc)
-            )
-        if read is None:
-            return None
-        walk = walk_bids(read[0].units, pending.volume)
-        net = walk.gross - walk.gross * chance.ask_fee
+        walk = walk_bids(inputs.book.units, pending.volume)
+        net = walk.gross - walk.gross * inputs.fee
         floor = pending.est_net * (HUNDRED - self._max_drop) / HUNDRED
         if walk.filled and net >= floor:
             return None
@@ -330,16 +324,6 @@ class SellService:
         except (UpbitError, ValueError):
             return None  # unknown: a code is asked for, the daily limit refuses
         return gross * ticker.trade_price
-
-    async def _own_orders_now(self) -> list[Order]:
-        """The account's open orders at Confirm, for the fill notice's self-trade line
-        (`SelfTradeWatch`); never holds up or fails a Confirm."""
-        if self._self_trade is None or not self._self_trade.affects_makers:
-            return []
-        try:
-            return await self._exchange.open_orders()
-        except UpbitError:
-            return []
 
     async def _tick_size(self, market: str) -> Decimal:
         try:
@@ -544,9 +528,8 @@ class SellService:
     async def set_message(self, pending_id: str, message_id: int) -> bool:
         """Remember which message shows a preview; False when the preview was cancelled
         while that message was on its way (a quick /cancel), so the caller can say so."""
-        await self._repo.set_pending_message(pending_id, message_id)
-        pending = await self._repo.get_pending(pending_id)
-        return pending is not None and pending.status is not PendingStatus.CANCELLED
+        status = await self._repo.set_pending_message(pending_id, message_id)
+        return status is not None and status is not PendingStatus.CANCELLED
 
     async def expire(self, pending_id: str) -> PendingSell | None:
         """Cancel a preview whose time is up (by the database's clock); the preview if this
@@ -599,53 +582,57 @@ class SellService:
             asked = await self._ask_for_code(pending_id, user_id, on_claim)
             if asked is not None:
                 return asked
-        # What the checks after the claim need is read beside the claim, not after it: the
-        # order book for the price check, the balance and fee (order chance) for the balance
-        # re-check. Reads only: a press that loses the claim sends nothing.
-        read = asyncio.create_task(self._repo.get_pending(pending_id))
-        book = asyncio.create_task(self._fresh_book(read))
-        reads = asyncio.create_task(self._press_reads(read))
-        tasks = (read, book, reads)
-        for task in tasks:
-            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        facts = self._previews.get(pending_id) or await self._facts_from_log(pending_id)
+        if facts is None or facts.pending.user_id != user_id:
+            return await self._refuse_press(pending_id, user_id, on_claim)
+        pending = facts.pending
         try:
-            return await self._claim_and_place(pending_id, user_id, on_claim, book, reads)
-        finally:
-            for task in tasks:
-                task.cancel()
-
-    async def _claim_and_place(
-        self,
-        pending_id: str,
-        user_id: int,
-        on_claim: Callable[[ClaimOutcome], None] | None,
-        book: asyncio.Task[tuple[Orderbook, float] | None],
-        reads: asyncio.Task[tuple[OrderChance, list[Order]] | None],
-    ) -> ConfirmResult:
-        guard = None
-        if self._guards is not None:
-            # The guards' day is the database's day too.
-            guard = self._guards.claim_guard(await self._now())
-        outcome, pending = await self._repo.claim_pending_row(
-            pending_id, user_id, self._pinned(), guard
-        )
-        if on_claim is not None:
-            on_claim(outcome)
-        if outcome in (ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT):
-            return await self._guard_refusal(outcome, pending_id)
-        if outcome is not ClaimOutcome.CLAIMED or pending is None:
-            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
+            inputs = await self._press_inputs(facts)
+        except UpbitError as exc:
+            # Nothing claimed, nothing sent: the preview stays and may be pressed again.
+            return await self._refuse_before_claim(
+                pending_id,
+                user_id,
+                on_claim,
+                ConfirmResult(ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason=error_code(exc)),
+                cancel=False,
+            )
+        refusal = await self._price_drop(pending, inputs) or self._balance_short(pending, inputs)
+        if refusal is not None:
+            return await self._refuse_before_claim(pending_id, user_id, on_claim, refusal)
+        identifier = f"usb-{uuid.uuid4().hex}"
         try:
-            prepared = await self._prepare(pending, outcome, book, reads)
+            outcome, claimed, record = await self._repo.claim_and_record(
+                pending_id,
+                user_id,
+                lambda row: self._new_order(row, identifier, inputs.avg_buy_price),
+                self._pinned(),
+                None if self._guards is None else self._guards.claim_guard,
+            )
         except Exception:
             # Nothing went to Upbit (e.g. the database failed): free the preview and the
             # day's limit, and say so; never "already confirmed" for a sell that never left.
-            log.exception("confirm failed before sending; nothing sent pending=%s", pending.id)
-            await self._drop_claim(pending.id)
-            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason="err_not_sent_retry")
-        if isinstance(prepared, ConfirmResult):
-            return prepared
-        record = prepared
+            log.exception("confirm failed before sending; nothing sent pending=%s", pending_id)
+            await self._drop_claim(pending_id, user_id)
+            if on_claim is not None:
+                on_claim(ClaimOutcome.CLAIMED)
+            return ConfirmResult(
+                ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason="err_not_sent_retry"
+            )
+        if on_claim is not None:
+            on_claim(outcome)
+        if outcome in (ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT):
+            self._forget(pending_id)
+            return await self._guard_refusal(outcome, pending_id)
+        if outcome is not ClaimOutcome.CLAIMED or claimed is None or record is None:
+            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
+        self._forget(pending_id)
+        if self._self_trade is not None:
+            self._self_trade.remember(record.identifier, record.market, facts.own_orders)
+        return await self._place(record)
+
+    async def _place(self, record: OrderRecord) -> ConfirmResult:
+        """The one POST of a claimed preview whose order row is stored, and what came of it."""
         log.info("order submitting market=%s identifier=%s", record.market, record.identifier)
         try:
             order = await self._send(record)
@@ -677,73 +664,129 @@ class SellService:
             return await self._resolve_unknown(record, exc)
         return self._placed(await self._repo.update_order(record.identifier, created(order)))
 
-    async def _prepare(
-        self,
-        pending: PendingSell,
-        outcome: ClaimOutcome,
-        book: asyncio.Task[tuple[Orderbook, float] | None],
-        reads: asyncio.Task[tuple[OrderChance, list[Order]] | None],
-    ) -> ConfirmResult | OrderRecord:
-        """Between the claim and the POST: the checks at the press (a refusal), then the
-        order row with its identifier, stored before anything is sent."""
-        try:
-            early = await reads
-            if early is None or early[0].market.id != pending.market:  # not read: read now
-                early = await asyncio.gather(
-                    self._exchange.order_chance(pending.market), self._own_orders_now()
-                )
-            chance, own = early
-        except UpbitError as exc:
-            await self._release(pending.id)
-            return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=error_code(exc))
-        dropped = await self._price_drop(pending, chance, book)
-        if dropped is not None:
-            await self._release(pending.id)
-            return dropped
-        if chance.ask_account.balance < pending.volume:
-            await self._release(pending.id)
-            return ConfirmResult(
-                ConfirmStatus.REFUSED,
-                outcome,
-                reason="balance_changed",
-                params={
-                    "available": chance.ask_account.balance,
-                    "volume": pending.volume,
-                    "currency": chance.ask_account.currency,
-                },
-            )
-
-        record = await self._repo.record_submitting(
-            NewOrder(
-                identifier=f"usb-{uuid.uuid4().hex}",
-                pending_id=pending.id,
-                user_id=pending.user_id,
-                chat_id=pending.chat_id,
-                lang=pending.lang,
-                market=pending.market,
-                side="ask",
-                ord_type=pending.ord_type,
-                requested_volume=pending.volume,
-                paper=self.paper,
-                # The claim's time, by the database's clock: the watcher's grace counts from it.
-                created_at=pending.claimed_at or utc_now(),
-                price=pending.price,
-                time_in_force=pending.time_in_force,
-                slip_percent=pending.slip_percent,
-                # Realised profit is measured against the cost basis at this moment.
-                avg_buy_price=chance.ask_account.avg_buy_price,
-            )
+    async def _facts_from_log(self, pending_id: str) -> PreviewFacts | None:
+        """A preview this process did not make (or has forgotten): its row, with the figures
+        only Upbit knows left to the press's reads."""
+        pending = await self._repo.get_pending(pending_id)
+        if pending is None:
+            return None
+        return PreviewFacts(
+            pending, fee=Decimal(0), avg_buy_price=Decimal(0), balance=Decimal(0), mark=None
         )
-        if self._self_trade is not None:
-            self._self_trade.remember(record.identifier, record.market, own)
-        return record
 
-    async def _drop_claim(self, pending_id: str) -> None:
-        """A claimed preview that sent nothing after all: cancelled (a second press says so)
-        and no longer counted for the day. Best effort: the database may be the trouble."""
-        for release in (self._repo.drop_claim, self._release):
+    async def _press_inputs(self, facts: PreviewFacts) -> PressInputs:
+        """The balance, fee, average buy price and (market sells) order book at the press:
+        from what this process keeps fresh where it can vouch for it, else read now, the
+        reads concurrently."""
+        pending = facts.pending
+        currency = pending.market.partition("-")[2]
+        balance = self._balances.available(currency, facts.balance, facts.mark)
+        wants_book = pending.ord_type == "market" and pending.est_net is not None
+        book = self._books.fresh(pending.market, BOOK_MAX_AGE) if wants_book else None
+        book_read = self._books.read_now(pending.market) if wants_book and book is None else None
+        if balance is None:
+            chance, read_book = await asyncio.gather(
+                self._exchange.order_chance(pending.market), _maybe(book_read)
+            )
+            account = chance.ask_account
+            return PressInputs(
+                account.balance, chance.ask_fee, account.avg_buy_price, book or read_book
+            )
+        if book_read is not None:
+            book = await book_read
+        return PressInputs(balance, facts.fee, facts.avg_buy_price, book)
+
+    @staticmethod
+    def _balance_short(pending: PendingSell, inputs: PressInputs) -> ConfirmResult | None:
+        if inputs.balance >= pending.volume:
+            return None
+        return ConfirmResult(
+            ConfirmStatus.REFUSED,
+            ClaimOutcome.CLAIMED,
+            reason="balance_changed",
+            params={
+                "available": inputs.balance,
+                "volume": pending.volume,
+                "currency": pending.market.partition("-")[2],
+            },
+        )
+
+    async def _refuse_before_claim(
+        self,
+        pending_id: str,
+        user_id: int,
+        on_claim: Callable[[ClaimOutcome], None] | None,
+        refusal: ConfirmResult,
+        *,
+        cancel: bool = True,
+    ) -> ConfirmResult:
+        """A check at the press said no before anything was claimed. The preview is
+        cancelled (its figures no longer hold) when it was still the presser's to confirm;
+        otherwise the press is told why it could not have confirmed it anyway."""
+        if cancel:
+            taken = await self._repo.cancel_pending(pending_id, user_id)
+            self._forget(pending_id)
+        else:
+            taken = await self.press_refusal(pending_id, user_id) is None
+        if not taken:
+            return await self._refuse_press(pending_id, user_id, on_claim)
+        if on_claim is not None:
+            on_claim(ClaimOutcome.CLAIMED)
+        return refusal
+
+    async def _refuse_press(
+        self,
+        pending_id: str,
+        user_id: int,
+        on_claim: Callable[[ClaimOutcome], None] | None,
+    ) -> ConfirmResult:
+        """A press that cannot confirm: not found, not the presser's, no longer pending."""
+        reason = await self.press_refusal(pending_id, user_id) or "claim_expired"
+        outcome = ClaimOutcome(reason.removeprefix("claim_"))
+        if on_claim is not None:
+            on_claim(outcome)
+        return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=reason)
+
+    def _new_order(
+        self, pending: PendingSell, identifier: str, avg_buy_price: Decimal
+    ) -> NewOrder:
+        return NewOrder(
+            identifier=identifier,
+            pending_id=pending.id,
+            user_id=pending.user_id,
+            chat_id=pending.chat_id,
+            lang=pending.lang,
+            market=pending.market,
+            side="ask",
+            ord_type=pending.ord_type,
+            requested_volume=pending.volume,
+            paper=self.paper,
+            # The claim's time, by the database's clock: the watcher's grace counts from it.
+            created_at=pending.claimed_at or utc_now(),
+            price=pending.price,
+            time_in_force=pending.time_in_force,
+            slip_percent=pending.slip_percent,
+            # Realised profit is measured against the cost basis at this moment.
+            avg_buy_price=avg_buy_price,
+        )
+
+    def _forget(self, pending_id: str) -> None:
+        self._previews.forget(pending_id)
+        self._books.unwatch(pending_id)
+
+    async def _drop_claim(self, pending_id: str, user_id: int) -> None:
+        """A preview that sent nothing after all: cancelled whether or not its claim was
+        committed (a second press says so) and no longer counted for the day. Best effort:
+        the database may be the trouble."""
+        self._forget(pending_id)
+        steps: tuple[Callable[[], Awaitable[object]], ...] = (
+            lambda: self._repo.cancel_pending(pending_id, user_id),
+            lambda: self._repo.drop_claim(pending_id),
+            lambda: self._release(pending_id),
+        )
+        for step in steps:
             try:
-                await release(pending_id)
+                await step()
             except Exception:
                 log.exception("could not free the claim of pending=%s", pending_id)
 

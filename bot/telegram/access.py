@@ -11,6 +11,7 @@ finds itself in (on any update from there, ``my_chat_member`` included).
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.constants import ChatType, ParseMode
@@ -19,6 +20,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.telegram.context import SETTINGS_KEY, services
 from bot.telegram.delivery import answer_quietly
 from bot.telegram.i18n import lang_of, t
+from bot.telegram.keyboards import CONFIRM_PATTERN
 from bot.telegram.render import with_paper_tag
 from bot.telegram.strangers import Call, StrangerLane
 
@@ -68,9 +70,16 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if refusal is not None:
             lane(context).reply(user.id, refusal)
         raise ApplicationHandlerStop
-    if context.user_data is not None:
+    if context.user_data is not None and not reads_own_settings(update):
         # Read fresh for every update: another process may have changed it.
         context.user_data[SETTINGS_KEY] = await svc.settings.get(user.id)
+
+
+def reads_own_settings(update: Update) -> bool:
+    """A Confirm press reads the user's settings itself, beside placing the order: every
+    millisecond before the order counts, and its first words come after it."""
+    query = update.callback_query
+    return query is not None and re.match(CONFIRM_PATTERN, query.data or "") is not None
 
 
 def _refusal(update: Update, text: str, lang: str, paper: bool) -> Call | None:

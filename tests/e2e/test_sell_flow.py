@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -525,7 +526,13 @@ async def test_a_price_fall_before_confirm_sends_nothing_and_offers_a_fresh_prev
     bot.upbit.set_account("BTC", balance="0.1", avg_buy_price=90_000_000)
     preview = await open_preview(bot, "/sell BTC 0.1")
     # Between the preview and the press the bids fall 5 % (MAX_PRICE_DROP_PERCENT is 3).
+    fell_at = time.time()
     bot.upbit.set_orderbook("KRW-BTC", bids=[(95_000_000 - i * 10_000, 1) for i in range(30)])
+    # The bot keeps the book of an open preview fresh in the background; the press checks
+    # the newest one. Its second read after the fall starts only once the first is stored.
+    await asyncio.to_thread(
+        bot.upbit.wait_for_requests, "GET", "/v1/orderbook", since=fell_at, count=2
+    )
     mark = await bot.press(message_id(preview), confirm_data(preview))
     edit = await bot.edit_after(mark, message_id(preview))
     assert "price fell" in text_of(edit) and "Nothing was sent" in text_of(edit)

@@ -26,6 +26,18 @@ def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return user_settings(context).lang(user.language_code if user else None)
 
 
+async def load_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """`user_lang` for an update whose settings the gate left unread (`reads_own_settings`):
+    read them now; if the database cannot say, Telegram's language of the user."""
+    user = update.effective_user
+    if user is not None and context.user_data is not None:
+        try:
+            context.user_data[SETTINGS_KEY] = await services(context).settings.get(user.id)
+        except Exception:
+            log.exception("could not read the settings of user_id=%s", user.id)
+    return user_lang(update, context)
+
+
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     chat = update.effective_chat
     if chat is None:

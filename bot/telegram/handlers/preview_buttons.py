@@ -15,7 +15,7 @@ from bot.telegram import numbers as n
 from bot.telegram import render
 from bot.telegram.context import services
 from bot.telegram.delivery import answer_quietly
-from bot.telegram.handlers.common import edit_or_send, reply, user_lang
+from bot.telegram.handlers.common import edit_or_send, load_lang, reply, user_lang
 from bot.telegram.handlers.sell import show_preview
 from bot.telegram.i18n import t
 from bot.telegram.keyboards import code_keyboard, parse_pending
@@ -35,28 +35,41 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    lang = user_lang(update, context)
+    svc = services(context)
     pending_id = _pending_id(query, user.id)
     if pending_id is None:
-        await answer_quietly(query, t(lang, "claim_not_found"), show_alert=True)
+        await answer_quietly(
+            query, t(await load_lang(update, context), "claim_not_found"), show_alert=True
+        )
         return
-    svc = services(context)
+    # The user's settings are read once the press is decided, beside the order, not before
+    # it (the gate leaves them to this handler): nothing is said before the order leaves.
+    language: list[asyncio.Future[str]] = []
     answering: list[asyncio.Task[None]] = []
 
-    def on_claim(outcome: ClaimOutcome) -> None:
-        # The answer to the press travels while the order is being placed, not before it.
+    def lang_read() -> asyncio.Future[str]:
+        if not language:
+            language.append(asyncio.ensure_future(load_lang(update, context)))
+        return language[0]
+
+    async def answer(outcome: ClaimOutcome) -> None:
+        lang = await lang_read()
         if outcome is ClaimOutcome.CLAIMED:
-            answer = answer_quietly(query, t(lang, "placing"))
+            await answer_quietly(query, t(lang, "placing"))
         else:
             # Unknown id, someone else's preview, already confirmed, cancelled or expired:
             # tell the presser only; the preview already shows its outcome (or isn't theirs).
-            answer = answer_quietly(query, t(lang, f"claim_{outcome.value}"), show_alert=True)
-        answering.append(asyncio.create_task(answer))
+            await answer_quietly(query, t(lang, f"claim_{outcome.value}"), show_alert=True)
+
+    def on_claim(outcome: ClaimOutcome) -> None:
+        # The answer to the press travels while the order is being placed, not before it.
+        answering.append(asyncio.create_task(answer(outcome)))
 
     try:
         result = await svc.sell.confirm(pending_id, user.id, on_claim)
     finally:
         await asyncio.gather(*answering, return_exceptions=True)
+    lang = await lang_read()
     message = query.message
     if result.status is ConfirmStatus.CODE_NEEDED and result.pending is not None:
         # Nothing claimed: the sell goes ahead only with the owner's one-time code.
