@@ -116,7 +116,9 @@ async def test_a_final_event_reads_only_its_own_order_not_every_resting_one(
             client,
             repo,
             notifier,
-            events=MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url),
+            events=BalanceTap(
+                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
+            ),
             poll_interval=STALL,
             safety_interval=STALL,
         )
@@ -153,7 +155,9 @@ async def test_a_final_event_whose_read_fails_wakes_the_sweep_which_announces_it
             client,
             repo,
             notifier,
-            events=MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url),
+            events=BalanceTap(
+                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
+            ),
             poll_interval=STALL,
             safety_interval=STALL,
         )
