@@ -104,7 +104,8 @@ class Plan:
     scale_orders: int = 500  # resting limit orders in the scale scenario
     scale_alerts: int = 200  # alerts in the scale scenario
     scale_window: float = 10.0  # seconds of watching counted
-    scale_samples: int = 8  # closes and alert triggers measured per mode
+    scale_samples: int = 30  # closes measured per mode
+    scale_alert_markets: int = 8  # markets moved across their alerts' targets (~6 alerts each)
 
     @classmethod
     def quick(cls) -> Plan:
@@ -120,6 +121,7 @@ class Plan:
             scale_alerts=10,
             scale_window=2.0,
             scale_samples=1,
+            scale_alert_markets=1,
         )
 
 
@@ -728,8 +730,8 @@ def run_scale(
             upbit.wait_for_ws_subscribers(1, 10)
         time.sleep(3.0)  # the first sweeps and subscriptions
         rate = scale.calls_per_second(driver, plan.scale_window)
-        closes = scale.close_latencies(driver, seeded.uuids, plan.scale_samples)
-        alerts = scale.alert_latencies(driver, seeded.alerts_by_market, plan.scale_samples)
+        closes = scale.close_latencies(driver, seeded.orders, plan.scale_samples)
+        alerts = scale.alert_latencies(driver, seeded.alerts_by_market, plan.scale_alert_markets)
         memory = read_memory(bot.pid)
     finally:
         bot.stop()

@@ -10,6 +10,7 @@ across alert targets (price -> alert message).
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 from collections import Counter
@@ -34,12 +35,18 @@ if TYPE_CHECKING:
 
 LIMIT_PRICE = Decimal(200_000_000)  # far above the book: the orders rest
 LIMIT_VOLUME = Decimal("0.0001")
-USER_OF_ORDERS = 1001  # bench.run.USER: the orders' owner (alerts go to the other users)
+ORDER_CHATS = 5  # the orders belong to the first users in turn, so closes in a row go to
+# different chats and stay under Telegram's per-chat pace (about one message a second)
+CLOSE_GAP = (0.2, 1.45)  # seconds between closes, drawn at random: spans a polling sweep's
+# interval (500 orders: 5 batch calls at 4 a second), so the closes do not fall into step
+# with the sweeps and always meet them at the same point
+ALERT_GAP = (0.3, 1.3)  # the same after each market's alerts (the polling alert interval 1 s)
+_draw = random.Random(15)  # the same gaps on every run
 
 
 @dataclass(frozen=True)
 class Seeded:
-    uuids: list[str]
+    orders: list[tuple[str, int]]  # (uuid, the chat its notice goes to)
     alerts_by_market: dict[str, int]
 
 
@@ -59,17 +66,18 @@ async def _seed(
     alert_repo = SqlAlertRepository(sessions)
     saved = dict(upbit.rate_limits)
     upbit.rate_limits["order"] = 1_000_000  # seeding is not what is measured
-    uuids: list[str] = []
+    orders_made: list[tuple[str, int]] = []
     try:
         async with UpbitClient(upbit.access_key, upbit.secret_key, base_url=upbit.url) as client:
             for i in range(orders):
                 identifier = f"usb-bench-{time.time_ns()}-{i}"
+                owner = users[i % ORDER_CHATS]
                 await repo.record_submitting(
                     NewOrder(
                         identifier=identifier,
                         pending_id=None,
-                        user_id=users[0],
-                        chat_id=users[0],
+                        user_id=owner,
+                        chat_id=owner,
                         lang="en",
                         market="KRW-BTC",
                         side="ask",
@@ -82,7 +90,7 @@ async def _seed(
                 )
                 order = await client.limit_sell("KRW-BTC", LIMIT_VOLUME, LIMIT_PRICE, identifier)
                 await repo.update_order(identifier, created(order))
-                uuids.append(order.uuid)
+                orders_made.append((order.uuid, owner))
         for i in range(alerts):
             market = markets[i % len(markets)]
             listed = upbit.market(market)
@@ -106,7 +114,7 @@ async def _seed(
         upbit.rate_limits.clear()
         upbit.rate_limits.update(saved)
         await engine.dispose()
-    return Seeded(uuids, dict(Counter(markets[i % len(markets)] for i in range(alerts))))
+    return Seeded(orders_made, dict(Counter(markets[i % len(markets)] for i in range(alerts))))
 
 
 def calls_per_second(driver: Driver, seconds: float) -> dict[str, Any]:
@@ -122,18 +130,16 @@ def calls_per_second(driver: Driver, seconds: float) -> dict[str, Any]:
     }
 
 
-def close_latencies(driver: Driver, uuids: list[str], count: int) -> list[float]:
+def close_latencies(driver: Driver, orders: list[tuple[str, int]], count: int) -> list[float]:
     """Close resting orders on the stand-in one at a time; seconds until each notice."""
     samples: list[float] = []
-    for uuid in uuids[:count]:
+    for uuid, chat in orders[:count]:
         mark = driver.tg.mark()
         t0 = time.time()
         driver.upbit.cancel_order(uuid)
-        notice = driver.tg.wait_for_message(
-            USER_OF_ORDERS, _notice_of(uuid), timeout=30, after=mark
-        )
+        notice = driver.tg.wait_for_message(chat, _notice_of(uuid), timeout=30, after=mark)
         samples.append(notice.at - t0)
-        time.sleep(1.2)  # one chat: stay under Telegram's per-chat pace (about 1 a second)
+        time.sleep(_draw.uniform(*CLOSE_GAP))
     return samples
 
 
@@ -167,7 +173,7 @@ def alert_latencies(driver: Driver, alerts_by_market: dict[str, int], count: int
             time.sleep(0.02)
         samples.extend(seen)
         upbit.set_ticker(market, trade_price=before)
-        time.sleep(0.3)
+        time.sleep(_draw.uniform(*ALERT_GAP))
     return samples
 
 
