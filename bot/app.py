@@ -218,6 +218,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             self_trade=self_trade,
             balances=balances,
         )
+        runtime.closers.insert(0, sell_service)  # its book reader stops before the client
         settings_service = SettingsService(SqlUserSettings(sessions))
         alert_repo = SqlAlertRepository(sessions)
         alert_service = AlertService(exchange, alert_repo, markets)

@@ -207,6 +207,12 @@ class BookKeeper:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="preview-books")
 
+    @property
+    def reader(self) -> asyncio.Task[None] | None:
+        """The background reader (None before the first watch); it ends by itself when no
+        preview needs a book."""
+        return self._task
+
     def unwatch(self, key: str) -> None:
         self._watches.pop(key, None)
 

@@ -3,8 +3,10 @@
 Knows nothing of Telegram. The rules that keep money safe live here:
 
 * a preview is a PENDING row; Confirm claims it in one conditional UPDATE (one winner);
-* the balance is checked again after the claim and before anything is sent;
-* the order row with its fresh ``identifier`` is committed BEFORE ``POST /v1/orders``;
+* the balance (and a market sell's price) is checked again at the press, before the claim,
+  from what `bot.services.press` keeps fresh or read then; a refusal cancels the preview;
+* the claim and the order row with its fresh ``identifier`` are one transaction, committed
+  BEFORE ``POST /v1/orders``;
 * the POST is sent once; when its outcome is unknown the order is looked up by
   identifier, never re-sent, and left SUBMITTING for the fill watcher if still unknown.
 """
@@ -184,6 +186,10 @@ class SellService:
     @property
     def paper(self) -> bool:
         return self._exchange.is_paper
+
+    async def aclose(self) -> None:
+        """Stop reading the books of open previews (at shutdown)."""
+        await self._books.aclose()
 
     def _pinned(self) -> datetime | None:
         return None if self._clock is None else self._clock()
