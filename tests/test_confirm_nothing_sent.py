@@ -21,8 +21,10 @@ from bot.db.repository import SqlOrderRepository
 from bot.domain import (
     ClaimGuard,
     ClaimOutcome,
+    FailureKind,
     NewOrder,
     OrderRecord,
+    OrderState,
     PendingSell,
     PendingStatus,
 )
@@ -102,3 +104,53 @@ async def test_database_failure_before_sending_frees_the_preview_and_says_start_
     placed = await sell.confirm(again.pending_id, OWNER)
     assert placed.status is ConfirmStatus.PLACED
     assert len(upbit_standin.requests_to("POST", "/v1/orders")) == 1
+
+
+class CommitOutcomeLost(SqlOrderRepository):
+    """The real order log whose next claim transaction commits, then reports a failure (a
+    connection lost while the COMMIT's answer was on its way)."""
+
+    lost = 1
+
+    async def claim_and_record(
+        self,
+        pending_id: str,
+        user_id: int,
+        order_for: Callable[[PendingSell], NewOrder],
+        now: datetime | None = None,
+        guard_for: Callable[[datetime], ClaimGuard] | None = None,
+    ) -> tuple[ClaimOutcome, PendingSell | None, OrderRecord | None]:
+        answer = await super().claim_and_record(pending_id, user_id, order_for, now, guard_for)
+        if self.lost:
+            self.lost -= 1
+            raise OperationalError("COMMIT", None, Exception("connection lost"))
+        return answer
+
+
+async def test_a_commit_reported_lost_marks_the_unsent_order_and_says_nothing_was_sold(
+    db_sessions: async_sessionmaker[AsyncSession],
+    client: UpbitClient,
+    upbit_standin: UpbitStandIn,
+) -> None:
+    repo = CommitOutcomeLost(db_sessions)
+    guards = GuardService(
+        SqlGuardRepository(db_sessions),
+        GuardSettings(daily_limit_krw=LIMIT),
+        lambda: datetime.now(UTC),
+    )
+    sell = SellService(
+        client, repo, confirm_timeout=timedelta(seconds=60), lookup_delays=(0,), guards=guards
+    )
+    preview = await sell.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
+
+    result = await sell.confirm(preview.pending_id, OWNER)
+
+    # The row was committed but never sent: it says so, and is this reply's to announce.
+    assert result.status is ConfirmStatus.FAILED and result.reason == "err_not_sent"
+    assert "Nothing was sold" in render.confirm_outcome("en", result)
+    assert upbit_standin.requests_to("POST", "/v1/orders") == []
+    (order,) = await repo.list_all()
+    assert order.state is OrderState.FAILED and order.failure is FailureKind.NOT_SENT
+    # Not "already confirmed": the preview is cancelled, the day's limit is whole again.
+    assert await sell.press_refusal(preview.pending_id, OWNER) == "claim_cancelled"
+    assert (await guards.status()).left_today_krw == LIMIT

@@ -26,6 +26,7 @@ from bot.domain import (
     NewPendingSell,
     OrderFill,
     OrderState,
+    PendingSell,
     PendingStatus,
 )
 from bot.services.ports import OrderRepository
@@ -513,3 +514,43 @@ async def test_a_late_release_leaves_a_claim_taken_over_since(
     assert await second_repo.claim_announcement(order_id, later, LEASE) is not None
     await repo.release_announcement(order_id, T0)  # the first sender gives up, late
     assert await repo.claim_announcement(order_id, later, LEASE) is None  # still B's
+
+
+async def test_claim_and_record_under_a_crowd_of_presses_writes_one_claim_one_order(
+    repo: SqlOrderRepository, second_repo: SqlOrderRepository
+) -> None:
+    await repo.create_pending(pending())
+
+    def order_for(i: int) -> Callable[[PendingSell], NewOrder]:
+        return lambda row: new_order(f"id-{i}", pending_id=row.id, requested_volume=row.volume)
+
+    presses = [
+        (repo if i % 2 else second_repo).claim_and_record("p1", ALICE, order_for(i), T0)
+        for i in range(12)
+    ]
+    answers = await asyncio.gather(*presses, return_exceptions=True)
+    won = [a for a in answers if not isinstance(a, BaseException) and a[2] is not None]
+    assert len(won) == 1
+    outcome, claimed, order = won[0]
+    assert outcome is ClaimOutcome.CLAIMED and claimed is not None and order is not None
+    assert order.pending_id == "p1" and order.state is OrderState.SUBMITTING
+    assert [o.identifier for o in await repo.list_all()] == [order.identifier]
+    # The losers were told why, or (SQLite) met the write lock: neither wrote anything.
+    for answer in answers:
+        if not isinstance(answer, BaseException) and answer[2] is None:
+            assert answer[0] is ClaimOutcome.ALREADY_CONFIRMED
+
+
+async def test_claim_and_record_writes_nothing_when_building_the_order_fails(
+    repo: SqlOrderRepository,
+) -> None:
+    await repo.create_pending(pending())
+
+    def broken(_: PendingSell) -> NewOrder:
+        raise RuntimeError("no order for this row")
+
+    with pytest.raises(RuntimeError):
+        await repo.claim_and_record("p1", ALICE, broken, T0)
+    row = await repo.get_pending("p1")
+    assert row is not None and row.status is PendingStatus.PENDING  # the claim rolled back
+    assert await repo.list_all() == []

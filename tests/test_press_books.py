@@ -51,9 +51,33 @@ async def test_a_watched_book_is_read_again_in_the_background_and_kept_fresh() -
         await reader.next_call()
         fresh = keeper.fresh("KRW-BTC", 1.0)
         assert fresh is not None and fresh.timestamp >= 1  # a background read, not the preview's
-        keeper.watch("p2", "KRW-ETH", 60)
-        while set(reader.calls[-1]) != {"KRW-BTC", "KRW-ETH"}:  # one request for both
+    finally:
+        await keeper.aclose()
+
+
+async def test_the_books_of_several_previews_are_read_in_one_request() -> None:
+    reader = Reader()
+    keeper = BookKeeper(reader, interval=INTERVAL)
+    keeper.watch("p1", "KRW-BTC", 60)
+    keeper.watch("p2", "KRW-ETH", 60)
+    keeper.watch("p3", "KRW-BTC", 60)  # two previews of one market: read once
+    try:
+        assert await reader.next_call() == ("KRW-BTC", "KRW-ETH")
+    finally:
+        await keeper.aclose()
+
+
+async def test_failed_reads_back_off() -> None:
+    reader = Reader()
+    reader.fail = True
+    keeper = BookKeeper(reader, interval=INTERVAL)
+    keeper.watch("p1", "KRW-BTC", 60)
+    try:
+        started = asyncio.get_running_loop().time()
+        for _ in range(4):
             await reader.next_call()
+        # 1 + 2 + 4 intervals between them at least (not one read a quarter interval)
+        assert asyncio.get_running_loop().time() - started >= 7 * INTERVAL
     finally:
         await keeper.aclose()
 

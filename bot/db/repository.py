@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, func, select, update
+from sqlalchemy import CursorResult, Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -336,7 +336,18 @@ class SqlOrderRepository:
             return _rowcount(await session.execute(stmt)) == 1
 
     async def drop_claim(self, pending_id: str) -> bool:
-        has_order = select(OrderRow.id).where(OrderRow.pending_id == pending_id).exists()
+        # An order row marked never sent does not hold the claim; any other one does.
+        has_order = (
+            select(OrderRow.id)
+            .where(
+                OrderRow.pending_id == pending_id,
+                ~and_(
+                    OrderRow.state == OrderState.FAILED.value,
+                    OrderRow.failure == FailureKind.NOT_SENT.value,
+                ),
+            )
+            .exists()
+        )
         stmt = (
             update(PendingSellRow)
             .where(

@@ -150,8 +150,8 @@ class OrderRepository(Protocol):
         ...
 
     async def drop_claim(self, pending_id: str) -> bool:
-        """CLAIMED → CANCELLED for a claim that stored no order (nothing was sent); False
-        when it was not claimed or an order row carries it."""
+        """CLAIMED → CANCELLED for a claim that stored no order, or only one marked never
+        sent; False when it was not claimed or an order row carries it."""
         ...
 
     async def cancel_pending_for_user(self, user_id: int) -> list[PendingSell]:

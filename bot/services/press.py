@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from bot.domain import PendingSell
-from bot.upbit.errors import UpbitError
+from bot.upbit.errors import UpbitAPIError, UpbitError
 from bot.upbit.models import MyAssetEvent, MyOrderEvent, Order, Orderbook
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,12 @@ class PreviewFacts:
     """What a preview read, kept so the press need not read it again."""
 
     pending: PendingSell
-    fee: Decimal  # ask_fee
-    avg_buy_price: Decimal
-    balance: Decimal  # available, as the preview read it
-    mark: BalanceMark | None  # the balance stream then (None: it could not vouch)
-    own_orders: tuple[Order, ...] = ()  # the account's open orders then
+    # None: not known here (a preview this process did not make): read at the press.
+    fee: Decimal | None = None  # ask_fee
+    avg_buy_price: Decimal | None = None
+    balance: Decimal | None = None  # available, as the preview read it
+    mark: BalanceMark | None = None  # the balance stream then (None: it could not vouch)
+    own_orders: tuple[Order, ...] | None = None  # the account's open orders then
 
 
 class PreviewMemory:
@@ -102,9 +103,13 @@ class BalanceBook:
         self._assets: dict[str, _Asset] = {}
 
     def stream_state(self, up: bool) -> None:
-        if up != self._up:
-            self._connection += 1
+        """Every report starts afresh: a balance read before it is vouched for no more."""
+        self._connection += 1
         self._up = up
+
+    def unreadable(self) -> None:
+        """A myAsset message that could not be read may have changed any balance."""
+        self._connection += 1
 
     def assets(self, balances: Iterable[tuple[str, Decimal]]) -> None:
         self._seen += 1
@@ -154,16 +159,21 @@ class BalanceTap:
         stop_event: asyncio.Event,
     ) -> None:
         async def event(seen: MyOrderEvent | MyAssetEvent) -> None:
-            if isinstance(seen, MyAssetEvent):
+            if not isinstance(seen, MyAssetEvent):
+                await on_event(seen)
+            elif seen.readable:
                 self.balances.assets(seen.balances)
             else:
-                await on_event(seen)
+                self.balances.unreadable()
 
         async def state(up: bool) -> None:
             self.balances.stream_state(up)
             await on_state_change(up)
 
-        await self.stream.run(event, state, stop_event)
+        try:
+            await self.stream.run(event, state, stop_event)
+        finally:
+            self.balances.stream_state(False)  # however the stream ended
 
 
 @dataclass
@@ -190,6 +200,8 @@ class BookKeeper:
     _books: dict[str, _Book] = field(default_factory=dict)
     _watches: dict[str, _Watch] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
+    _failures: int = 0
+    _retry_at: float = 0.0
 
     @staticmethod
     def _now() -> float:
@@ -247,14 +259,39 @@ class BookKeeper:
 
     async def _run(self) -> None:
         while (due := self._due()) is not None:
-            if due:
-                at = self._now()
+            if due and self._now() >= self._retry_at:
                 try:
-                    for book in await self.read(due):
-                        self.put(book, at)
+                    await self._read(due)
                 except UpbitError as exc:
-                    # A stale book is never used: the press reads its own.
-                    log.info("preview books not read: %s", type(exc).__name__)
+                    self._failed(f"preview books not read: {type(exc).__name__}")
                 except Exception:
                     log.exception("preview books not read")
+                    self._failed("")
+                else:
+                    self._failures, self._retry_at = 0, 0.0
             await asyncio.sleep(self.interval / 4)
+
+    async def _read(self, markets: list[str]) -> None:
+        at = self._now()
+        try:
+            books = await self.read(markets)
+        except UpbitAPIError as exc:
+            if exc.status != 404 or len(markets) == 1:
+                raise
+            # One market gone (delisted meanwhile) fails them all: read them one by one.
+            answers = await asyncio.gather(
+                *(self.read([market]) for market in markets), return_exceptions=True
+            )
+            books = [
+                b for answer in answers if not isinstance(answer, BaseException) for b in answer
+            ]
+        for book in books:
+            self.put(book, at)
+
+    def _failed(self, why: str) -> None:
+        """Back off (the interval, doubling up to 16 of them): a stale book is never used,
+        the press reads its own, so there is no hurry and Upbit's limits count."""
+        if why:
+            log.info(why)
+        self._failures += 1
+        self._retry_at = self._now() + self.interval * min(2**self._failures, 16)

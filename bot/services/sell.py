@@ -18,7 +18,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -142,6 +142,7 @@ class PressInputs:
     fee: Decimal
     avg_buy_price: Decimal
     book: Orderbook | None  # market sells; None: no price check
+    own_orders: tuple[Order, ...] = ()  # the account's open orders (self-trade line)
 
 
 async def _maybe(read: Awaitable[_T] | None) -> _T | None:
@@ -165,10 +166,11 @@ class SellService:
         max_price_drop_percent: Decimal = Decimal(3),
         self_trade: SelfTradeWatch | None = None,
         balances: BalanceBook | None = None,
+        books: BookKeeper | None = None,
     ) -> None:
         self._exchange = exchange
         self._previews = PreviewMemory()
-        self._books = BookKeeper(exchange.orderbooks)
+        self._books = books or BookKeeper(exchange.orderbooks)
         self._balances = balances or BalanceBook()
         self._markets = markets or MarketDirectory(exchange)
         self._smp_mode = self_trade_prevention
@@ -281,10 +283,10 @@ class SellService:
             **preview,
         )
 
-    async def _price_drop(self, pending: PendingSell, inputs: PressInputs) -> ConfirmResult | None:
+    def _price_drop(self, pending: PendingSell, inputs: PressInputs) -> ConfirmResult | None:
         """Refuse a market sell whose estimated net proceeds, on an order book read at most
-        `BOOK_MAX_AGE` before the press, fell by more than the allowed percentage since the
-        preview; None to go on. The refusal carries a fresh preview of the same volume."""
+        `BOOK_MAX_AGE` before the check, fell by more than the allowed percentage since the
+        preview; None to go on."""
         if inputs.book is None or pending.est_net is None:
             return None
         walk = walk_bids(inputs.book.units, pending.volume)
@@ -294,17 +296,6 @@ class SellService:
             return None
         drop = (pending.est_net - net) / pending.est_net * HUNDRED if pending.est_net else HUNDRED
         log.info("price fell since the preview market=%s drop=%.2f%%", pending.market, drop)
-        fresh: SellPreview | None = None
-        try:
-            fresh = await self.preview(
-                [pending.market, format(pending.volume, "f")],
-                user_id=pending.user_id,
-                chat_id=pending.chat_id,
-                lang=pending.lang,
-            )
-        except ServiceError:
-            fresh = None  # e.g. the balance changed too: the reply says what fell
-        quote = pending.market.partition("-")[0]
         return ConfirmResult(
             ConfirmStatus.REFUSED,
             ClaimOutcome.CLAIMED,
@@ -314,9 +305,8 @@ class SellService:
                 "new": net,
                 "drop": str(drop.quantize(Decimal("0.01"))),
                 "limit": str(self._max_drop),
-                "quote": quote,
+                "quote": pending.market.partition("-")[0],
             },
-            fresh_preview=fresh,
         )
 
     async def _krw_value(self, gross: Decimal, quote: str) -> Decimal | None:
@@ -526,10 +516,16 @@ class SellService:
     # -- confirm / cancel ----------------------------------------------------------------
 
     async def cancel(self, pending_id: str, user_id: int) -> bool:
-        return await self._repo.cancel_pending(pending_id, user_id)
+        cancelled = await self._repo.cancel_pending(pending_id, user_id)
+        if cancelled:
+            self._forget(pending_id)
+        return cancelled
 
     async def cancel_all(self, user_id: int) -> list[PendingSell]:
-        return await self._repo.cancel_pending_for_user(user_id)
+        cancelled = await self._repo.cancel_pending_for_user(user_id)
+        for pending in cancelled:
+            self._forget(pending.id)
+        return cancelled
 
     async def set_message(self, pending_id: str, message_id: int) -> bool:
         """Remember which message shows a preview; False when the preview was cancelled
@@ -540,6 +536,7 @@ class SellService:
     async def expire(self, pending_id: str) -> PendingSell | None:
         """Cancel a preview whose time is up (by the database's clock); the preview if this
         call cancelled it."""
+        self._forget(pending_id)  # whoever cancelled it, it can no longer be confirmed
         return await self._repo.expire_pending(pending_id, self._pinned())
 
     async def seconds_left(self, pending_id: str) -> float | None:
@@ -595,17 +592,15 @@ class SellService:
         try:
             inputs = await self._press_inputs(facts)
         except UpbitError as exc:
-            # Nothing claimed, nothing sent: the preview stays and may be pressed again.
+            # Nothing claimed, nothing sent: the preview is cancelled, the reply says why.
             return await self._refuse_before_claim(
-                pending_id,
-                user_id,
+                pending,
                 on_claim,
                 ConfirmResult(ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason=error_code(exc)),
-                cancel=False,
             )
-        refusal = await self._price_drop(pending, inputs) or self._balance_short(pending, inputs)
+        refusal = self._price_drop(pending, inputs) or self._balance_short(pending, inputs)
         if refusal is not None:
-            return await self._refuse_before_claim(pending_id, user_id, on_claim, refusal)
+            return await self._refuse_before_claim(pending, on_claim, refusal)
         identifier = f"usb-{uuid.uuid4().hex}"
         try:
             outcome, claimed, record = await self._repo.claim_and_record(
@@ -619,12 +614,7 @@ class SellService:
             # Nothing went to Upbit (e.g. the database failed): free the preview and the
             # day's limit, and say so; never "already confirmed" for a sell that never left.
             log.exception("confirm failed before sending; nothing sent pending=%s", pending_id)
-            await self._drop_claim(pending_id, user_id)
-            if on_claim is not None:
-                on_claim(ClaimOutcome.CLAIMED)
-            return ConfirmResult(
-                ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason="err_not_sent_retry"
-            )
+            return await self._not_sent(pending_id, user_id, identifier)
         if on_claim is not None:
             on_claim(outcome)
         if outcome in (ClaimOutcome.LOCKED, ClaimOutcome.OVER_DAILY_LIMIT):
@@ -634,8 +624,34 @@ class SellService:
             return ConfirmResult(ConfirmStatus.REFUSED, outcome, reason=f"claim_{outcome.value}")
         self._forget(pending_id)
         if self._self_trade is not None:
-            self._self_trade.remember(record.identifier, record.market, facts.own_orders)
+            self._self_trade.remember(record.identifier, record.market, inputs.own_orders)
         return await self._place(record)
+
+    async def _not_sent(self, pending_id: str, user_id: int, identifier: str) -> ConfirmResult:
+        """The claim's transaction failed: usually rolled back (nothing written). If its
+        commit went through after all (a connection lost at COMMIT), the order row exists
+        but was never sent: it is marked so, and this reply is its announcement."""
+        failed = None
+        try:
+            if await self._repo.get_order_by_identifier(identifier) is not None:
+                failed = await self._repo.update_order(
+                    identifier,
+                    OrderFill(
+                        state=OrderState.FAILED,
+                        error="not_sent: the database failed before sending",
+                        failure=FailureKind.NOT_SENT,
+                    ),
+                )
+        except Exception:
+            log.exception("could not mark the unsent order identifier=%s", identifier)
+        await self._drop_claim(pending_id, user_id)
+        if failed is not None:
+            return ConfirmResult(
+                ConfirmStatus.FAILED, ClaimOutcome.CLAIMED, order=failed, reason="err_not_sent"
+            )
+        return ConfirmResult(
+            ConfirmStatus.REFUSED, ClaimOutcome.CLAIMED, reason="err_not_sent_retry"
+        )
 
     async def _place(self, record: OrderRecord) -> ConfirmResult:
         """The one POST of a claimed preview whose order row is stored, and what came of it."""
@@ -676,31 +692,47 @@ class SellService:
         pending = await self._repo.get_pending(pending_id)
         if pending is None:
             return None
-        return PreviewFacts(
-            pending, fee=Decimal(0), avg_buy_price=Decimal(0), balance=Decimal(0), mark=None
-        )
+        return PreviewFacts(pending)
 
     async def _press_inputs(self, facts: PreviewFacts) -> PressInputs:
-        """The balance, fee, average buy price and (market sells) order book at the press:
-        from what this process keeps fresh where it can vouch for it, else read now, the
-        reads concurrently."""
+        """The balance, fee, average buy price, open orders and (market sells) order book at
+        the press: from what this process keeps fresh where it can vouch for it, else read
+        now, the reads concurrently."""
         pending = facts.pending
-        currency = pending.market.partition("-")[2]
-        balance = self._balances.available(currency, facts.balance, facts.mark)
+        market = pending.market
+        balance = None
+        if facts.balance is not None:
+            currency = market.partition("-")[2]
+            balance = self._balances.available(currency, facts.balance, facts.mark)
+        known = balance is not None and facts.fee is not None and facts.avg_buy_price is not None
         wants_book = pending.ord_type == "market" and pending.est_net is not None
-        book = self._books.fresh(pending.market, BOOK_MAX_AGE) if wants_book else None
-        book_read = self._books.read_now(pending.market) if wants_book and book is None else None
-        if balance is None:
-            chance, read_book = await asyncio.gather(
-                self._exchange.order_chance(pending.market), _maybe(book_read)
-            )
+        stale = wants_book and self._books.fresh(market, BOOK_MAX_AGE) is None
+        chance, _, read_own = await asyncio.gather(
+            _maybe(None if known else self._exchange.order_chance(market)),
+            _maybe(self._books.read_now(market) if stale else None),
+            _maybe(self._own_orders_now() if facts.own_orders is None else None),
+        )
+        book = None
+        if wants_book:
+            # The reads above may have taken a while: the book must be young enough NOW.
+            book = self._books.fresh(market, BOOK_MAX_AGE) or await self._books.read_now(market)
+        own = tuple(read_own) if read_own is not None else facts.own_orders or ()
+        if chance is not None:
             account = chance.ask_account
-            return PressInputs(
-                account.balance, chance.ask_fee, account.avg_buy_price, book or read_book
-            )
-        if book_read is not None:
-            book = await book_read
-        return PressInputs(balance, facts.fee, facts.avg_buy_price, book)
+            return PressInputs(account.balance, chance.ask_fee, account.avg_buy_price, book, own)
+        if balance is None or facts.fee is None or facts.avg_buy_price is None:
+            raise AssertionError("unreachable: the order chance was read when these were not")
+        return PressInputs(balance, facts.fee, facts.avg_buy_price, book, own)
+
+    async def _own_orders_now(self) -> list[Order]:
+        """The account's open orders at Confirm when the preview's are not at hand, for the
+        fill notice's self-trade line (`SelfTradeWatch`); never fails a Confirm."""
+        if self._self_trade is None or not self._self_trade.affects_makers:
+            return []
+        try:
+            return await self._exchange.open_orders()
+        except UpbitError:
+            return []
 
     @staticmethod
     def _balance_short(pending: PendingSell, inputs: PressInputs) -> ConfirmResult | None:
@@ -719,26 +751,30 @@ class SellService:
 
     async def _refuse_before_claim(
         self,
-        pending_id: str,
-        user_id: int,
+        pending: PendingSell,
         on_claim: Callable[[ClaimOutcome], None] | None,
         refusal: ConfirmResult,
-        *,
-        cancel: bool = True,
     ) -> ConfirmResult:
         """A check at the press said no before anything was claimed. The preview is
         cancelled (its figures no longer hold) when it was still the presser's to confirm;
-        otherwise the press is told why it could not have confirmed it anyway."""
-        if cancel:
-            taken = await self._repo.cancel_pending(pending_id, user_id)
-            self._forget(pending_id)
-        else:
-            taken = await self.press_refusal(pending_id, user_id) is None
-        if not taken:
-            return await self._refuse_press(pending_id, user_id, on_claim)
-        if on_claim is not None:
-            on_claim(ClaimOutcome.CLAIMED)
-        return refusal
+        otherwise the press is told why it could not have confirmed it anyway. A fallen
+        price offers a fresh preview of the same volume, made only once the old one is
+        cancelled by this press."""
+        self._forget(pending.id)
+        if not await self._repo.cancel_pending(pending.id, pending.user_id):
+            return await self._refuse_press(pending.id, pending.user_id, on_claim)
+        if refusal.reason != "price_dropped":
+            return refusal
+        try:
+            fresh = await self.preview(
+                [pending.market, format(pending.volume, "f")],
+                user_id=pending.user_id,
+                chat_id=pending.chat_id,
+                lang=pending.lang,
+            )
+        except ServiceError:
+            return refusal  # e.g. the balance changed too: the reply says what fell
+        return replace(refusal, fresh_preview=fresh)
 
     async def _refuse_press(
         self,

@@ -384,6 +384,7 @@ class MyAssetEvent:
     (https://docs.upbit.com/kr/reference/websocket-myasset)."""
 
     balances: tuple[tuple[str, Decimal], ...]  # (currency, available)
+    readable: bool = True  # False: a myAsset message came that could not be read
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MyAssetEvent:

@@ -234,6 +234,8 @@ class MyOrderStream:
                 return MyAssetEvent.from_json(data)
         except (ValueError, KeyError, TypeError, ArithmeticError, AttributeError):
             logger.warning("ignoring a malformed %s message", kind)
+            if kind == "myAsset":  # some balance changed, which one is not known
+                return MyAssetEvent((), readable=False)
         return None  # {"status": "UP"} keep-alive answers, other types, malformed ones
 
     async def run(

@@ -84,6 +84,8 @@ async def confirm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 reply_markup=code_keyboard(lang, result.pending.id),
             )
         return
+    if not answering:  # refused before any claim: the preview itself says why
+        await answer_quietly(query)
     if message is not None:
         await _show_outcome(context, message.chat.id, message.message_id, result, lang)
 
