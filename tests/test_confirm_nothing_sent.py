@@ -71,12 +71,10 @@ async def client(upbit_standin: UpbitStandIn) -> AsyncIterator[UpbitClient]:
         yield upbit
 
 
-async def test_database_failure_before_sending_frees_the_preview_and_says_start_again(
-    db_sessions: async_sessionmaker[AsyncSession],
-    client: UpbitClient,
-    upbit_standin: UpbitStandIn,
-) -> None:
-    repo = OrderRowWriteFails(db_sessions)
+def guarded_sell(
+    db_sessions: async_sessionmaker[AsyncSession], client: UpbitClient, repo: SqlOrderRepository
+) -> tuple[SellService, GuardService]:
+    """The sell service on ``repo`` with a daily limit of `LIMIT` (the claim counts)."""
     guards = GuardService(
         SqlGuardRepository(db_sessions),
         GuardSettings(daily_limit_krw=LIMIT),
@@ -85,6 +83,16 @@ async def test_database_failure_before_sending_frees_the_preview_and_says_start_
     sell = SellService(
         client, repo, confirm_timeout=timedelta(seconds=60), lookup_delays=(0,), guards=guards
     )
+    return sell, guards
+
+
+async def test_database_failure_before_sending_frees_the_preview_and_says_start_again(
+    db_sessions: async_sessionmaker[AsyncSession],
+    client: UpbitClient,
+    upbit_standin: UpbitStandIn,
+) -> None:
+    repo = OrderRowWriteFails(db_sessions)
+    sell, guards = guarded_sell(db_sessions, client, repo)
     preview = await sell.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
 
     result = await sell.confirm(preview.pending_id, OWNER)
@@ -133,14 +141,7 @@ async def test_a_commit_reported_lost_marks_the_unsent_order_and_says_nothing_wa
     upbit_standin: UpbitStandIn,
 ) -> None:
     repo = CommitOutcomeLost(db_sessions)
-    guards = GuardService(
-        SqlGuardRepository(db_sessions),
-        GuardSettings(daily_limit_krw=LIMIT),
-        lambda: datetime.now(UTC),
-    )
-    sell = SellService(
-        client, repo, confirm_timeout=timedelta(seconds=60), lookup_delays=(0,), guards=guards
-    )
+    sell, guards = guarded_sell(db_sessions, client, repo)
     preview = await sell.preview(["tst", "5"], user_id=OWNER, chat_id=OWNER, lang="en")
 
     result = await sell.confirm(preview.pending_id, OWNER)

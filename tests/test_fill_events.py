@@ -24,6 +24,13 @@ STALL = 60.0
 NOTICE_WAIT = 20.0
 
 
+def tapped_stream(upbit: UpbitStandIn) -> BalanceTap:
+    """The private stream as the bot wires it: myAsset to a balance book, myOrder on."""
+    return BalanceTap(
+        MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
+    )
+
+
 class RecordingNotifier:
     def __init__(self) -> None:
         self.announced: list[str | None] = []
@@ -56,9 +63,7 @@ async def test_a_final_event_is_read_and_announced_without_waiting_for_the_sweep
             client,
             repo,
             notifier,
-            events=BalanceTap(
-                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
-            ),
+            events=tapped_stream(upbit),
             poll_interval=STALL,
             safety_interval=STALL,
         )
@@ -116,9 +121,7 @@ async def test_a_final_event_reads_only_its_own_order_not_every_resting_one(
             client,
             repo,
             notifier,
-            events=BalanceTap(
-                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
-            ),
+            events=tapped_stream(upbit),
             poll_interval=STALL,
             safety_interval=STALL,
         )
@@ -155,9 +158,7 @@ async def test_a_final_event_whose_read_fails_wakes_the_sweep_which_announces_it
             client,
             repo,
             notifier,
-            events=BalanceTap(
-                MyOrderStream(upbit.access_key, upbit.secret_key, upbit.ws_url), BalanceBook()
-            ),
+            events=tapped_stream(upbit),
             poll_interval=STALL,
             safety_interval=STALL,
         )
